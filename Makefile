@@ -1,0 +1,74 @@
+# mod_mocaverse — build, run and test.  `make run` and `make test` are the two
+# commands a newcomer needs; everything else is a step of theirs.
+
+APXS      ?= apxs
+CC        ?= cc
+MODULE    := mod_mocaverse
+SO        := .libs/$(MODULE).so
+BUILD     := build
+
+CORE_SRC  := $(wildcard src/core/*.c)
+HTTPD_SRC := $(MODULE).c $(wildcard src/*.c)
+HEADERS   := $(wildcard include/*.h)
+LIBS      := -ljwt -ljansson -lsodium -lpq
+
+WARN      := -Wall -Wextra -Werror
+# Flags for the parts built outside apxs (unit and integration tests).
+TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+IT_SRC    := $(wildcard tests/integration/test_*.c)
+IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
+IT_LIB    := tests/integration/harness.c
+
+.PHONY: all deps install run stop migrate test unit integration bench clean format
+
+all: $(SO)
+
+$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile
+	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
+	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
+	    -o $(MODULE).la $(HTTPD_SRC) $(CORE_SRC) $(LIBS) \
+	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
+	@! grep -i 'warning:' $(BUILD).log || { echo 'build has warnings'; exit 1; }
+
+deps:
+	@scripts/deps.sh
+
+install: $(SO)
+	$(APXS) -i -n $(MODULE) $(SO)
+
+run: deps all
+	@scripts/run.sh start
+
+stop:
+	@scripts/run.sh stop
+
+migrate:
+	@scripts/run.sh migrate
+
+test: deps all unit integration
+
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lcmocka
+
+$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/harness.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_SRC) \
+	    $(LIBS) -lcurl -lcmocka -lpthread
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+integration: $(SO) $(IT_BIN)
+	@tests/integration/run.sh $(IT_BIN)
+
+clean:
+	rm -rf $(BUILD) $(BUILD).log .libs *.la *.lo *.slo *.o \
+	    src/*.lo src/*.slo src/*.o src/.libs src/core/*.lo src/core/*.slo \
+	    src/core/*.o src/core/.libs
+
+format:
+	clang-format -i $(MODULE).c src/*.c src/core/*.c include/*.h tests/*/*.c tests/*/*.h

@@ -1,0 +1,53 @@
+/*
+ * mv_validate.h - syntax checks for user input (pure logic, no httpd/APR).
+ *
+ * Every function is thread-safe, allocates nothing and never reads past the
+ * NUL terminator (or past len where a length is given).
+ */
+#ifndef MV_VALIDATE_H
+#define MV_VALIDATE_H
+
+#include <stddef.h>
+
+#define MV_EMAIL_MAX        254
+#define MV_EMAIL_LOCAL_MAX  64
+#define MV_EMAIL_LABEL_MAX  63
+
+#define MV_PHONE_DIGITS_MIN 8
+#define MV_PHONE_DIGITS_MAX 15
+
+#define MV_PASSWORD_MIN 8
+#define MV_PASSWORD_MAX 128
+
+typedef enum {
+    MV_PASSWORD_OK,
+    MV_PASSWORD_TOO_SHORT,
+    MV_PASSWORD_TOO_LONG,
+    MV_PASSWORD_BAD_UTF8
+} mv_password_check;
+
+/* Number of Unicode code points in s[0..len), or -1 if not valid UTF-8
+ * (rejects overlongs, surrogates, > U+10FFFF, truncated sequences).
+ * U+0000 counts as a code point. s may be NULL only when len is 0. */
+long mv_utf8_length(const char *s, size_t len);
+
+/* 1 if s is a syntactically valid e-mail: <= 254 bytes, one '@', local
+ * part 1..64 chars of atext and dots (no leading/trailing/double dot),
+ * domain of dot-separated labels [A-Za-z0-9-] 1..63 not starting/ending
+ * with '-', at least one dot, TLD letters >= 2. ASCII only. 0 otherwise,
+ * including for NULL. */
+int mv_email_valid(const char *s);
+
+/* 1 if s is E.164: optional leading '+', then 8..15 digits only; else 0. */
+int mv_phone_valid(const char *s);
+
+/* Password length policy over s[0..len), counted in code points:
+ * MV_PASSWORD_BAD_UTF8 wins over the length results. */
+mv_password_check mv_password_check_policy(const char *s, size_t len);
+
+/* Parse a positive decimal integer (digits only: no sign, no leading zero,
+ * no spaces) that is <= max; returns 1 and sets *out, else 0 and leaves
+ * *out untouched. Used for path ids like /users/{id}. */
+int mv_parse_id(const char *s, long long max, long long *out);
+
+#endif /* MV_VALIDATE_H */

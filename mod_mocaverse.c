@@ -1,0 +1,75 @@
+/*
+ * mod_mocaverse — an invite-only sign-up and coupon-reward API served from
+ * inside Apache httpd, on PostgreSQL through mod_dbd.
+ *
+ * This file holds the module record, the hooks and the handler's entry;
+ * the directives live in src/config.c, request plumbing in src/dispatch.c
+ * and src/http.c, the database layer in src/db.c, and one file per route
+ * group in src/handle_*.c.
+ */
+#define MV_MODULE_C
+#include "mv.h"
+
+#include <sodium.h>
+
+#define MV_HANDLER "mocaverse"
+
+/* Checks every server's configuration once at start; a failure stops
+ * httpd with a message that names the directive. */
+static int mv_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+    (void)plog;
+    (void)ptemp;
+
+    if (sodium_init() < 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "MV0001: libsodium failed to initialise");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (mv_db_retrieve() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "MV0002: mod_dbd is not loaded; load it before "
+                     "mod_mocaverse");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        mv_config *c = ap_get_module_config(vs->module_config,
+                                            &mocaverse_module);
+        const char *err = mv_config_finalize(c, pconf);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, "MV0003: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+static int mv_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, MV_HANDLER) != 0) {
+        return DECLINED;
+    }
+    return mv_dispatch(r);
+}
+
+static void mv_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
+    (void)p;
+
+    ap_hook_post_config(mv_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(mv_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(mocaverse) = {
+    STANDARD20_MODULE_STUFF,
+    mv_config_create_dir,
+    mv_config_merge_dir,
+    mv_config_create_server,
+    mv_config_merge_server,
+    mv_directives,
+    mv_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

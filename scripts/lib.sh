@@ -1,0 +1,149 @@
+# scripts/lib.sh — the one place that knows how to start a private
+# PostgreSQL cluster and a private httpd with the module.  Sourced by
+# run.sh (make run), tests/integration/run.sh (make test) and the bench.
+# Works as root (PostgreSQL runs as postgres, httpd children as www-data)
+# and as an ordinary user.
+
+MV_ROOT=${MV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+HTTPD_MODULES=${HTTPD_MODULES:-/usr/lib/apache2/modules}
+MV_DB=mocaverse
+MV_DB_USER=mocaverse
+
+die() { echo "error: $*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Runs a PostgreSQL server program as the cluster's owner.
+as_pg() {
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$(( 20000 + RANDOM % 30000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"; return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# pg_init DIR PORT [tuning...]: creates a cluster in DIR/pg listening on
+# 127.0.0.1:PORT only, with trust authentication for local TCP clients.
+pg_init() {
+    local dir=$1 port=$2; shift 2
+    mkdir -p "$dir/pg"
+    if is_root; then chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
+    as_pg "$PG_BIN/initdb" -D "$dir/pg" -U postgres --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log"; die "initdb failed"; }
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $port"
+        echo "unix_socket_directories = ''"
+        echo "max_connections = 300"
+        for setting in "$@"; do echo "$setting"; done
+    } | as_pg tee -a "$dir/pg/postgresql.conf" >/dev/null
+}
+
+pg_start() {
+    local dir=$1
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1 && return 0
+    touch "$dir/postgres.log"; is_root && chown postgres "$dir/postgres.log"
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/pg" -l "$dir/postgres.log" -w -t 60 \
+        start >/dev/null || { tail -20 "$dir/postgres.log"; die "PostgreSQL did not start"; }
+}
+
+pg_stop() {
+    local dir=$1
+    [ -f "$dir/pg/postmaster.pid" ] || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+pg_port() { sed -n 's/^port = //p' "$1/pg/postgresql.conf" | tail -n 1; }
+
+# psql as a given role on the cluster at PORT.
+mv_psql() {
+    local port=$1; shift
+    psql -X -q -h 127.0.0.1 -p "$port" -v ON_ERROR_STOP=1 "$@"
+}
+
+# Creates the application role and its database (not a superuser: the
+# migrations must work for a plain database owner).
+pg_create_db() {
+    local port=$1
+    mv_psql "$port" -U postgres -d postgres <<SQL >/dev/null
+CREATE ROLE $MV_DB_USER LOGIN;
+CREATE DATABASE $MV_DB OWNER $MV_DB_USER;
+SQL
+}
+
+# Applies the migrations not yet applied, in lexical order, each in one
+# transaction together with its record in schema_migrations.
+migrate() {
+    local port=$1 f name applied
+    mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -c \
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())" \
+        2>&1 | grep -v 'already exists' || true
+    for f in "$MV_ROOT"/migrations/*.sql; do
+        name=$(basename "$f")
+        applied=$(mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -tAc \
+            "SELECT 1 FROM schema_migrations WHERE name = '$name'")
+        [ "$applied" = 1 ] && continue
+        mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -1 -f "$f" \
+            -c "INSERT INTO schema_migrations (name) VALUES ('$name')" \
+            || die "migration $name failed"
+        echo "applied $name"
+    done
+}
+
+# new_secret FILE BYTES: a random printable secret, kept if FILE exists.
+new_secret() {
+    [ -s "$1" ] && return 0
+    (umask 077; head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$1")
+}
+
+# httpd_conf DIR PORT PGPORT [EXTRA_CONF]: writes DIR/httpd.conf from
+# conf/httpd.conf.in; EXTRA_CONF is included at the end when given.
+httpd_conf() {
+    local dir=$1 port=$2 pgport=$3 extra=${4:-}
+    mkdir -p "$dir/htdocs"
+    [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
+    sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
+        -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
+        -e "s|@MODULES@|$HTTPD_MODULES|g" \
+        "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
+    [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"
+    return 0
+}
+
+# Starts httpd on DIR/httpd.conf and waits until it answers or gives up.
+httpd_start() {
+    local dir=$1 port
+    port=$(sed -n 's/^Listen 127.0.0.1://p' "$dir/httpd.conf")
+    "$HTTPD" -f "$dir/httpd.conf" -k start || return 1
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/version" && return 0
+        sleep 0.1
+    done
+    echo "httpd did not answer on port $port; error log:" >&2
+    tail -20 "$dir/error.log" >&2
+    return 1
+}
+
+# Stops httpd and waits until its pid file is gone.
+httpd_stop() {
+    local dir=$1
+    [ -f "$dir/httpd.pid" ] || return 0
+    "$HTTPD" -f "$dir/httpd.conf" -k stop 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        [ -f "$dir/httpd.pid" ] || return 0
+        sleep 0.1
+    done
+    kill -9 "$(cat "$dir/httpd.pid")" 2>/dev/null || true
+    rm -f "$dir/httpd.pid"
+}

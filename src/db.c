@@ -1,0 +1,319 @@
+/*
+ * db.c — PostgreSQL through mod_dbd's connection pool.
+ *
+ * mod_dbd owns the pool of connections; the module speaks libpq on the
+ * connection it lends (apr_dbd_native_handle), which gives it SQLSTATEs,
+ * server-side prepared statements and exact control of transactions.
+ * PLATFORM-NOTES explains why not apr_dbd's own calls: its
+ * transaction_start crashes when BEGIN fails, and statements prepared
+ * through it vanish silently when the driver reconnects.
+ *
+ * Invariants:
+ * - each pooled connection remembers which statements it prepared and for
+ *   which backend process; a new backend (reconnect) starts afresh;
+ * - a request never returns a connection to the pool inside a
+ *   transaction: a request-pool cleanup rolls back whatever is open;
+ * - a connection lost before a transaction started is re-established
+ *   once and the statement retried, so the first request after a
+ *   database restart succeeds.
+ */
+#include "mv.h"
+
+#include "apr_dbd.h"
+#include "apr_hash.h"
+#include "apr_optional.h"
+#include "mod_dbd.h"
+
+#define SQLSTATE_UNIQUE_VIOLATION "23505"
+#define SQLSTATE_DUPLICATE_PREPARED "42P05"
+#define CONN_STATE_KEY "mocaverse-conn-state"
+
+/* Settings every session runs with: timestamps come back in UTC ISO form,
+ * and a transaction somehow left open is ended by the server. */
+#define SESSION_SETUP                                                        \
+    "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'; "                        \
+    "SET idle_in_transaction_session_timeout TO '60s'"
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+
+/* What a pooled connection remembers; lives in the connection's pool. */
+typedef struct {
+    int backend_pid;
+    apr_hash_t *prepared;           /* const mv_stmt * -> non-NULL */
+} conn_state;
+
+struct mv_db {
+    request_rec *r;
+    PGconn *conn;
+    conn_state *state;
+    int in_tx;
+    int failed;                     /* a statement of this transaction failed */
+    int lost;                       /* the connection is gone */
+    const char *sqlstate;
+};
+
+int mv_db_retrieve(void)
+{
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    return dbd_acquire ? 0 : -1;
+}
+
+/*
+ * Makes sure the session is set up for the backend now behind the
+ * connection; after a reconnect, forgets the statements prepared before.
+ * Returns 0, or -1 when the connection is unusable.
+ */
+static int session_ensure(mv_db *db)
+{
+    int pid;
+    PGresult *res;
+
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        return -1;
+    }
+    pid = PQbackendPID(db->conn);
+    if (pid == db->state->backend_pid) {
+        return 0;
+    }
+    res = PQexec(db->conn, SESSION_SETUP);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                      "MV0101: session setup failed: %s",
+                      PQerrorMessage(db->conn));
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    apr_hash_clear(db->state->prepared);
+    db->state->backend_pid = pid;
+    return 0;
+}
+
+/* Re-establishes a lost connection; 0 on success. */
+static int reconnect(mv_db *db)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
+                  "MV0102: database connection lost, reconnecting");
+    PQreset(db->conn);
+    return session_ensure(db);
+}
+
+/* Rolls back whatever the request left open before mod_dbd takes the
+ * connection back (registered after mod_dbd's release, so it runs first). */
+static apr_status_t db_cleanup(void *v)
+{
+    mv_db *db = v;
+    PGTransactionStatusType ts = PQtransactionStatus(db->conn);
+
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+    }
+    return APR_SUCCESS;
+}
+
+mv_db *mv_db_get(mv_req *q)
+{
+    request_rec *r = q->r;
+    ap_dbd_t *dbd;
+    mv_db *db;
+    void *state;
+
+    if (q->db) {
+        return q->db;
+    }
+    if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MV0103: no database connection from mod_dbd");
+        return NULL;
+    }
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MV0104: DBDriver must be pgsql, not %s",
+                      apr_dbd_name(dbd->driver));
+        return NULL;
+    }
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    db->sqlstate = "";
+    apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
+    if (!state) {
+        conn_state *cs = apr_pcalloc(dbd->pool, sizeof(*cs));
+        cs->prepared = apr_hash_make(dbd->pool);
+        apr_pool_userdata_setn(cs, CONN_STATE_KEY, NULL, dbd->pool);
+        state = cs;
+    }
+    db->state = state;
+    apr_pool_cleanup_register(r->pool, db, db_cleanup, apr_pool_cleanup_null);
+    if (session_ensure(db) != 0 && reconnect(db) != 0) {
+        return NULL;
+    }
+    q->db = db;
+    return db;
+}
+
+static apr_status_t result_cleanup(void *v)
+{
+    PQclear(v);
+    return APR_SUCCESS;
+}
+
+/* Records a failure: its SQLSTATE, whether the connection is gone, and a
+ * log line without parameter values or DETAIL (they may hold user data). */
+static void record_failure(mv_db *db, const mv_stmt *st, PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                          : NULL;
+    int unique;
+
+    db->sqlstate = apr_pstrdup(db->r->pool, state ? state : "");
+    db->lost = PQstatus(db->conn) != CONNECTION_OK;
+    db->failed = db->in_tx;
+    unique = strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
+    ap_log_rerror(APLOG_MARK, unique ? APLOG_DEBUG : APLOG_ERR, 0, db->r,
+                  "MV0105: %s failed: %s %s", st ? st->name : "statement",
+                  db->sqlstate,
+                  msg ? msg : (db->lost ? "connection lost" : "no message"));
+    PQclear(res);
+}
+
+/* Prepares st on this connection unless it already is; 0 on success. */
+static int prepare(mv_db *db, const mv_stmt *st)
+{
+    PGresult *res;
+    const char *state;
+
+    if (apr_hash_get(db->state->prepared, &st, sizeof(st))) {
+        return 0;
+    }
+    res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+        !(state && !strcmp(state, SQLSTATE_DUPLICATE_PREPARED))) {
+        record_failure(db, st, res);
+        return -1;
+    }
+    PQclear(res);
+    apr_hash_set(db->state->prepared,
+                 apr_pmemdup(apr_hash_pool_get(db->state->prepared), &st,
+                             sizeof(st)),
+                 sizeof(st), st);
+    return 0;
+}
+
+PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+{
+    int attempt;
+
+    if (db->failed || db->lost) {
+        return NULL;
+    }
+    for (attempt = 0;; attempt++) {
+        PGresult *res = NULL;
+        ExecStatusType es;
+
+        if (prepare(db, st) == 0) {
+            res = PQexecPrepared(db->conn, st->name, st->nparams, params,
+                                 NULL, NULL, 0);
+            es = PQresultStatus(res);
+            if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
+                apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
+                                          apr_pool_cleanup_null);
+                return res;
+            }
+            record_failure(db, st, res);
+        }
+        if (attempt > 0 || db->in_tx || !db->lost || reconnect(db) != 0) {
+            return NULL;
+        }
+        db->lost = 0;
+    }
+}
+
+/* Runs a transaction-control command; 0 on success. */
+static int run_command(mv_db *db, const char *sql, const char *expect)
+{
+    PGresult *res = PQexec(db->conn, sql);
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+        strcmp(PQcmdStatus(res), expect) != 0) {
+        mv_stmt st = {sql, 0, sql};
+        record_failure(db, &st, res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int mv_db_begin(mv_db *db)
+{
+    if (db->lost || db->in_tx) {
+        return -1;
+    }
+    if (run_command(db, "BEGIN", "BEGIN") != 0) {
+        /* A connection that died while idle gets one more chance. */
+        if (!db->lost || reconnect(db) != 0) {
+            return -1;
+        }
+        db->lost = db->failed = 0;
+        if (run_command(db, "BEGIN", "BEGIN") != 0) {
+            return -1;
+        }
+    }
+    db->in_tx = 1;
+    db->failed = 0;
+    return 0;
+}
+
+int mv_db_commit(mv_db *db)
+{
+    int rc;
+
+    if (!db->in_tx || db->failed || db->lost) {
+        mv_db_rollback(db);
+        return -1;
+    }
+    rc = run_command(db, "COMMIT", "COMMIT");
+    db->in_tx = 0;
+    return rc;
+}
+
+void mv_db_rollback(mv_db *db)
+{
+    if (!db->lost && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+    }
+    db->in_tx = 0;
+    db->failed = 0;
+}
+
+const char *mv_db_sqlstate(const mv_db *db)
+{
+    return db->sqlstate;
+}
+
+int mv_db_unique_violation(const mv_db *db)
+{
+    return strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
+}
+
+const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col)
+{
+    if (row >= PQntuples(res) || col >= PQnfields(res) ||
+        PQgetisnull(res, row, col)) {
+        return NULL;
+    }
+    return apr_pstrmemdup(db->r->pool, PQgetvalue(res, row, col),
+                          (apr_size_t)PQgetlength(res, row, col));
+}
+
+int mv_reply_db_error(mv_req *q)
+{
+    if (!q->db || q->db->lost) {
+        return mv_reply_error(q, HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                              "The database is unavailable; try again.");
+    }
+    return mv_reply_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                          "Internal error.");
+}

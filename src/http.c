@@ -1,0 +1,173 @@
+/*
+ * http.c — the plumbing every handler shares: JSON replies and error
+ * bodies (SPEC §3), the capped body reader, body fields, timestamps and
+ * credential extraction.
+ */
+#include "mv.h"
+#include "mv_crypto.h"
+#include "mv_json.h"
+
+/* ------------------------------------------------------------- replies */
+
+static apr_status_t json_cleanup(void *v)
+{
+    json_decref(v);
+    return APR_SUCCESS;
+}
+
+json_t *mv_json_pool(apr_pool_t *p, json_t *v)
+{
+    if (v) {
+        apr_pool_cleanup_register(p, v, json_cleanup, apr_pool_cleanup_null);
+    }
+    return v;
+}
+
+int mv_reply_json(mv_req *q, int status, json_t *body)
+{
+    request_rec *r = q->r;
+    char *text;
+
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        r->status = HTTP_INTERNAL_SERVER_ERROR;
+        ap_rputs("{\"error\":\"Internal error.\",\"code\":\"internal_error\"}",
+                 r);
+        return OK;
+    }
+    ap_set_content_length(r, strlen(text));
+    if (!r->header_only) {
+        ap_rputs(text, r);
+    }
+    free(text);
+    return OK;
+}
+
+int mv_reply_error(mv_req *q, int status, const char *code,
+                   const char *message)
+{
+    return mv_reply_json(q, status, mv_error_body(code, message, NULL));
+}
+
+int mv_reply_invalid(mv_req *q)
+{
+    return mv_reply_json(q, HTTP_BAD_REQUEST,
+                         mv_error_body("validation_failed",
+                                       "The request has invalid fields.",
+                                       q->invalid));
+}
+
+/* -------------------------------------------------------------- fields */
+
+/* The request's field-error object, made on first use. */
+static json_t *errors(mv_req *q)
+{
+    if (!q->invalid) {
+        q->invalid = mv_json_pool(q->r->pool, json_object());
+    }
+    return q->invalid;
+}
+
+void mv_invalid(mv_req *q, const char *field, const char *problem)
+{
+    mv_fields_invalid(errors(q), field, problem);
+}
+
+int mv_has_invalid(const mv_req *q)
+{
+    return q->invalid && json_object_size(q->invalid) > 0;
+}
+
+const char *mv_body_string(mv_req *q, const char *field, int required)
+{
+    return mv_fields_string(q->body, errors(q), field, required);
+}
+
+int mv_body_int(mv_req *q, const char *field, apr_int64_t min,
+                apr_int64_t max, int required, apr_int64_t *out)
+{
+    int64_t v;
+
+    if (!mv_fields_int(q->body, errors(q), field, min, max, required, &v)) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int mv_body_time(mv_req *q, const char *field, int required,
+                 apr_time_t *out)
+{
+    const char *s = mv_body_string(q, field, required);
+    int64_t usec;
+
+    if (!s) {
+        return 0;
+    }
+    if (mv_rfc3339_parse(s, &usec) != 0) {
+        mv_invalid(q, field, "must be an RFC 3339 timestamp");
+        return 0;
+    }
+    *out = usec;
+    return 1;
+}
+
+const char *mv_time_format(apr_pool_t *p, apr_time_t t)
+{
+    char *out = apr_palloc(p, MV_RFC3339_LEN + 1);
+
+    mv_rfc3339_format(t, out);
+    return out;
+}
+
+const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col)
+{
+    const char *v;
+    int64_t usec;
+
+    if (PQgetisnull(res, row, col)) {
+        return NULL;
+    }
+    /* Sessions run with TimeZone UTC and ISO DateStyle (db.c), so values
+     * look like "2026-11-21 14:03:00.123456+00". */
+    v = PQgetvalue(res, row, col);
+    if (mv_rfc3339_parse(apr_pstrcat(p, v, ":00", NULL), &usec) != 0) {
+        return apr_pstrdup(p, v);
+    }
+    return mv_time_format(p, usec);
+}
+
+/* --------------------------------------------------------------- auth */
+
+int mv_auth_admin(mv_req *q)
+{
+    const char *key = apr_table_get(q->r->headers_in, "X-Admin-Key");
+
+    if (!key) {
+        key = apr_table_get(q->r->headers_in, "X-Api-Key");
+    }
+    if (!key || !q->cfg->admin_key) {
+        return 0;
+    }
+    return mv_ct_equal(key, strlen(key), q->cfg->admin_key,
+                       q->cfg->admin_key_len);
+}
+
+const char *mv_auth_bearer_token(request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        return NULL;
+    }
+    h += 7;
+    while (*h == ' ') {
+        h++;
+    }
+    return *h ? h : NULL;
+}

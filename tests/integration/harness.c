@@ -1,0 +1,361 @@
+/*
+ * harness.c — see harness.h.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+
+static const char *env_or_die(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        fprintf(stderr, "%s is not set: run through make test\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+void mv_harness_init(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+}
+
+const char *mv_url(void)
+{
+    return env_or_die("MV_TEST_URL");
+}
+
+const char *mv_admin_key(void)
+{
+    return env_or_die("MV_TEST_ADMIN_KEY");
+}
+
+const char *const *mv_admin_headers(void)
+{
+    static char line[256];
+    static const char *list[] = {line, NULL};
+    snprintf(line, sizeof(line), "X-Admin-Key: %s", mv_admin_key());
+    return list;
+}
+
+char *mv_unique(const char *prefix)
+{
+    static int counter;
+    char *s;
+    int n = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
+    if (asprintf(&s, "%s-%d-%d", prefix, (int)getpid(), n) < 0) {
+        abort();
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------------ HTTP */
+
+typedef struct {
+    char *data;
+    size_t len;
+} buffer;
+
+static size_t append(char *ptr, size_t size, size_t n, void *userdata)
+{
+    buffer *b = userdata;
+    size_t add = size * n;
+    b->data = realloc(b->data, b->len + add + 1);
+    memcpy(b->data + b->len, ptr, add);
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+mv_resp *mv_http_at(const char *base_url, const char *method,
+                    const char *path, const char *body,
+                    const char *const *headers)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    buffer b = {calloc(1, 1), 0}, h = {calloc(1, 1), 0};
+    mv_resp *r = calloc(1, sizeof(*r));
+    char *url;
+    int has_ct = 0;
+    CURLcode rc;
+
+    if (asprintf(&url, "%s%s", base_url ? base_url : mv_url(), path) < 0) {
+        abort();
+    }
+    for (; headers && *headers; headers++) {
+        hl = curl_slist_append(hl, *headers);
+        has_ct |= strncasecmp(*headers, "Content-Type:", 13) == 0;
+    }
+    if (body && !has_ct) {
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+    }
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    }
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, append);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "%s %s: %s\n", method, url, curl_easy_strerror(rc));
+        r->status = 0;
+    }
+    else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    }
+    r->body = b.data;
+    r->body_len = b.len;
+    r->headers = h.data;
+    r->json = json_loadb(b.data, b.len, 0, NULL);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    free(url);
+    return r;
+}
+
+void mv_resp_free(mv_resp *r)
+{
+    if (r) {
+        free(r->body);
+        free(r->headers);
+        json_decref(r->json);
+        free(r);
+    }
+}
+
+char *mv_resp_header(const mv_resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    const char *line = r->headers;
+
+    while (line && *line) {
+        const char *end = strstr(line, "\r\n");
+        if (!end) {
+            break;
+        }
+        if ((size_t)(end - line) > n && strncasecmp(line, name, n) == 0 &&
+            line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            return strndup(v, (size_t)(end - v));
+        }
+        line = end + 2;
+    }
+    return NULL;
+}
+
+const char *mv_json_str(const mv_resp *r, const char *key)
+{
+    return json_string_value(json_object_get(r->json, key));
+}
+
+long long mv_json_int(const mv_resp *r, const char *key)
+{
+    json_t *v = json_object_get(r->json, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+void mv_check_error(const mv_resp *r, long status, const char *code,
+                    const char *file, int line)
+{
+    char *ct = mv_resp_header(r, "Content-Type");
+    const char *got = mv_json_str(r, "code");
+
+    if (r->status != status || !ct || strncmp(ct, "application/json", 16) ||
+        !mv_json_str(r, "error") || !got || strcmp(got, code) != 0) {
+        fprintf(stderr,
+                "%s:%d: expected %ld %s, got %ld (%s) %s\n", file, line,
+                status, code, r->status, ct ? ct : "no type", r->body);
+        free(ct);
+        fail();
+    }
+    free(ct);
+}
+
+void mv_check_4xx_json(const mv_resp *r, const char *file, int line)
+{
+    char *ct = mv_resp_header(r, "Content-Type");
+
+    if (r->status < 400 || r->status > 499 || !ct ||
+        strncmp(ct, "application/json", 16) || !mv_json_str(r, "error") ||
+        !mv_json_str(r, "code")) {
+        fprintf(stderr, "%s:%d: expected a 4xx JSON error, got %ld %s\n",
+                file, line, r->status, r->body);
+        free(ct);
+        fail();
+    }
+    free(ct);
+}
+
+/* ------------------------------------------------------------------- SQL */
+
+static PGresult *sql_run(const char *fmt, va_list ap)
+{
+    static __thread PGconn *conn;
+    char *q;
+    PGresult *res;
+
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        conn = PQconnectdb(env_or_die("MV_TEST_PGCONN"));
+        if (PQstatus(conn) != CONNECTION_OK) {
+            fprintf(stderr, "test database: %s", PQerrorMessage(conn));
+            fail();
+        }
+    }
+    if (vasprintf(&q, fmt, ap) < 0) {
+        abort();
+    }
+    res = PQexec(conn, q);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+        PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "SQL failed: %s\n%s", q, PQerrorMessage(conn));
+        free(q);
+        PQclear(res);
+        fail();
+    }
+    free(q);
+    return res;
+}
+
+char *mv_sql(const char *fmt, ...)
+{
+    va_list ap;
+    PGresult *res;
+    char *v = NULL;
+
+    va_start(ap, fmt);
+    res = sql_run(fmt, ap);
+    va_end(ap);
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        v = strdup(PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return v;
+}
+
+long long mv_sql_int(const char *fmt, ...)
+{
+    va_list ap;
+    PGresult *res;
+    long long v = -1;
+
+    va_start(ap, fmt);
+    res = sql_run(fmt, ap);
+    va_end(ap);
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    }
+    PQclear(res);
+    return v;
+}
+
+void mv_sql_exec(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    PQclear(sql_run(fmt, ap));
+    va_end(ap);
+}
+
+/* ----------------------------------------------------------- concurrency */
+
+typedef struct {
+    pthread_barrier_t *barrier;
+    void (*fn)(int, void *);
+    void *arg;
+    int i;
+} worker;
+
+static void *worker_main(void *v)
+{
+    worker *w = v;
+    pthread_barrier_wait(w->barrier);
+    w->fn(w->i, w->arg);
+    return NULL;
+}
+
+void mv_parallel(int n, void (*fn)(int i, void *arg), void *arg)
+{
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    worker *w = calloc((size_t)n, sizeof(*w));
+    pthread_barrier_t barrier;
+    int i;
+
+    pthread_barrier_init(&barrier, NULL, (unsigned)n);
+    for (i = 0; i < n; i++) {
+        w[i] = (worker){&barrier, fn, arg, i};
+        if (pthread_create(&t[i], NULL, worker_main, &w[i]) != 0) {
+            abort();
+        }
+    }
+    for (i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+    }
+    pthread_barrier_destroy(&barrier);
+    free(t);
+    free(w);
+}
+
+/* ------------------------------------------------------------ controls */
+
+int mv_env(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    char *args, *cmd;
+    buffer b = {calloc(1, 1), 0};
+    char chunk[4096];
+    size_t n;
+    FILE *p;
+    int st;
+
+    va_start(ap, fmt);
+    if (vasprintf(&args, fmt, ap) < 0) {
+        abort();
+    }
+    va_end(ap);
+    if (asprintf(&cmd, "%s %s", env_or_die("MV_TEST_ENV"), args) < 0) {
+        abort();
+    }
+    p = popen(cmd, "r");
+    while (p && (n = fread(chunk, 1, sizeof(chunk), p)) > 0) {
+        append(chunk, 1, n, &b);
+    }
+    st = p ? pclose(p) : -1;
+    free(args);
+    free(cmd);
+    if (out) {
+        while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1])) {
+            b.data[--b.len] = '\0';
+        }
+        *out = b.data;
+    }
+    else {
+        free(b.data);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# make integration: a throwaway PostgreSQL cluster and an httpd running the
+# built module with several child processes, both on free ports, then
+# every integration test binary against them.  Both are always stopped and
+# the directory removed, whatever happens.  The run fails if any httpd
+# child died on a signal.
+set -uo pipefail
+source "$(dirname "$0")/../../scripts/lib.sh"
+ENV="$MV_ROOT/tests/integration/env.sh"
+
+T=$(mktemp -d /tmp/mvtest.XXXXXX); chmod 755 "$T"
+export MV_TEST_DIR=$T MV_TEST_ENV=$ENV
+cleanup() {
+    local d
+    for d in "$T"/httpd-*; do [ -d "$d" ] && httpd_stop "$d"; done
+    pg_stop "$T"
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pgport=$(free_port)
+pg_init "$T" "$pgport" "fsync = off" "synchronous_commit = off" \
+    "full_page_writes = off"
+pg_start "$T"
+pg_create_db "$pgport"
+migrate "$pgport" >/dev/null
+new_secret "$T/jwt.secret" 48
+new_secret "$T/admin.key" 24
+port=$("$ENV" httpd-start main) || exit 1
+
+export MV_TEST_URL="http://127.0.0.1:$port"
+export MV_TEST_PGCONN="host=127.0.0.1 port=$pgport dbname=$MV_DB user=$MV_DB_USER"
+export MV_TEST_ADMIN_KEY=$(cat "$T/admin.key")
+export MV_TEST_JWT_SECRET=$(cat "$T/jwt.secret")
+echo "test httpd on $MV_TEST_URL ($(pgrep -P "$(cat "$T/httpd-main/httpd.pid")" | wc -l) children), PostgreSQL on $pgport"
+
+fail=0
+for t in "$@"; do
+    echo "== $t"
+    "$t" 2>&1 || fail=1
+done
+
+crashes=$(grep -h 'exit signal' "$T"/httpd-*/error.log 2>/dev/null)
+if [ -n "$crashes" ]; then
+    echo "FAIL: httpd children died on a signal:"; echo "$crashes"; fail=1
+fi
+open_tx=$(mv_psql "$pgport" -U postgres -d postgres -tAc \
+    "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
+if [ "$open_tx" != 0 ]; then
+    echo "FAIL: $open_tx connections left idle in a transaction"; fail=1
+fi
+exit $fail

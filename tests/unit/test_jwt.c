@@ -1,0 +1,571 @@
+/*
+ * test_jwt.c - unit tests for mv_jwt.h (cmocka). Tokens with hand-made
+ * headers and claims are built here with libsodium so that every refusal
+ * path of mv_jwt_verify is reached with a valid HMAC where relevant.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jwt.h>
+#include <sodium.h>
+
+#include "mv_jwt.h"
+
+#define NOW 1700000000LL
+#define TTL 900LL
+#define ISS "mod_mocaverse"
+
+static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-key";
+#define KEYLEN (sizeof KEY - 1)
+static const unsigned char OTHER_KEY[] =
+    "fedcba9876543210fedcba9876543210-key";
+#define OTHER_KEYLEN (sizeof OTHER_KEY - 1)
+
+static int setup(void **state)
+{
+    (void)state;
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+/* Unpadded base64url of s[0..len) into out (outsz bytes). */
+static void b64url(const void *s, size_t len, char *out, size_t outsz)
+{
+    sodium_bin2base64(out, outsz, s, len,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Builds "b64(header).b64(payload).sig" into out; sig is the HS256 HMAC
+ * under key when key is not NULL, else empty. */
+static void craft(const char *header, const char *payload,
+                  const unsigned char *key, size_t keylen,
+                  char *out, size_t outsz)
+{
+    char h[1024], p[2048], s[64];
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    size_t n;
+
+    b64url(header, strlen(header), h, sizeof h);
+    b64url(payload, strlen(payload), p, sizeof p);
+    n = (size_t)snprintf(out, outsz, "%s.%s.", h, p);
+    if (key != NULL) {
+        crypto_auth_hmacsha256_init(&st, key, keylen);
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)out, n - 1);
+        crypto_auth_hmacsha256_final(&st, mac);
+        b64url(mac, sizeof mac, s, sizeof s);
+        snprintf(out + n, outsz - n, "%s", s);
+    }
+}
+
+/* Verifies a crafted HS256 token carrying payload under KEY at NOW. */
+static mv_jwt_status verify_claims(const char *payload, long long *uid)
+{
+    char tok[4096];
+
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    return mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, uid);
+}
+
+static void test_sign_then_verify_returns_user_id(void **state)
+{
+    long long uid = 0;
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, &uid),
+                     MV_JWT_OK);
+    assert_int_equal(uid, 42);
+    /* still valid one second before exp, with a NULL out pointer */
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW + TTL - 1,
+                                   NULL), MV_JWT_OK);
+    free(tok);
+}
+
+static void test_signed_token_carries_all_claims(void **state)
+{
+    jwt_t *jwt = NULL;
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 9007199254740993LL, NOW, TTL, "abc");
+    assert_non_null(tok);
+    assert_int_equal(jwt_decode(&jwt, tok, KEY, (int)KEYLEN), 0);
+    assert_int_equal(jwt_get_alg(jwt), JWT_ALG_HS256);
+    assert_string_equal(jwt_get_grant(jwt, "sub"), "9007199254740993");
+    assert_true(jwt_get_grant_int(jwt, "userId") == 9007199254740993LL);
+    assert_string_equal(jwt_get_grant(jwt, "type"), "access");
+    assert_string_equal(jwt_get_grant(jwt, "iss"), ISS);
+    assert_string_equal(jwt_get_grant(jwt, "jti"), "abc");
+    assert_int_equal(jwt_get_grant_int(jwt, "iat"), NOW);
+    assert_int_equal(jwt_get_grant_int(jwt, "exp"), NOW + TTL);
+    jwt_free(jwt);
+    free(tok);
+}
+
+static void test_sign_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    assert_null(mv_jwt_sign(KEY, MV_JWT_KEY_MIN - 1, ISS, 1, NOW, TTL, "j"));
+    assert_null(mv_jwt_sign(NULL, KEYLEN, ISS, 1, NOW, TTL, "j"));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, NULL, 1, NOW, TTL, "j"));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, ISS, 0, NOW, TTL, "j"));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, ISS, -5, NOW, TTL, "j"));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, ISS, 1, NOW, 0, "j"));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, ISS, 1, NOW, TTL, NULL));
+    assert_null(mv_jwt_sign(KEY, KEYLEN, ISS, 1, NOW, TTL, ""));
+}
+
+static void test_verify_refuses_alg_none(void **state)
+{
+    char tok[1024];
+    char payload[256];
+    long long uid = 7;
+
+    (void)state;
+    snprintf(payload, sizeof payload,
+             "{\"sub\":\"1\",\"userId\":1,\"type\":\"access\",\"iss\":\"%s\","
+             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}", ISS, NOW, NOW + TTL);
+    craft("{\"alg\":\"none\"}", payload, NULL, 0, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, &uid),
+                     MV_JWT_BAD_ALG);
+    craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, &uid),
+                     MV_JWT_BAD_ALG);
+    assert_int_equal(uid, 7);
+}
+
+static void test_verify_refuses_hs512_token_made_with_same_key(void **state)
+{
+    jwt_t *jwt = NULL;
+    char *tok;
+
+    (void)state;
+    assert_int_equal(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "sub", "1");
+    jwt_add_grant_int(jwt, "userId", 1);
+    jwt_add_grant(jwt, "type", "access");
+    jwt_add_grant(jwt, "iss", ISS);
+    jwt_add_grant_int(jwt, "iat", NOW);
+    jwt_add_grant_int(jwt, "exp", NOW + TTL);
+    jwt_add_grant(jwt, "jti", "x");
+    assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS512, KEY, (int)KEYLEN), 0);
+    tok = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_ALG);
+    free(tok);
+}
+
+static void test_verify_refuses_hs512_signature_under_hs256_header(
+    void **state)
+{
+    const char *hdr = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char payload[256], h[128], p[512], s[128], tok[1024];
+    unsigned char mac[crypto_auth_hmacsha512_BYTES];
+    crypto_auth_hmacsha512_state st;
+    size_t n;
+
+    (void)state;
+    snprintf(payload, sizeof payload,
+             "{\"sub\":\"1\",\"type\":\"access\",\"iss\":\"%s\","
+             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}", ISS, NOW, NOW + TTL);
+    b64url(hdr, strlen(hdr), h, sizeof h);
+    b64url(payload, strlen(payload), p, sizeof p);
+    n = (size_t)snprintf(tok, sizeof tok, "%s.%s", h, p);
+    crypto_auth_hmacsha512_init(&st, KEY, KEYLEN);
+    crypto_auth_hmacsha512_update(&st, (const unsigned char *)tok, n);
+    crypto_auth_hmacsha512_final(&st, mac);
+    b64url(mac, sizeof mac, s, sizeof s);
+    snprintf(tok + n, sizeof tok - n, ".%s", s);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+}
+
+static void test_verify_refuses_other_alg_spellings_and_headers(void **state)
+{
+    const char *payload = "{\"sub\":\"1\",\"type\":\"access\","
+                          "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                          "\"exp\":1700000900,\"jti\":\"x\"}";
+    char tok[1024];
+
+    (void)state;
+    craft("{\"alg\":\"hs256\"}", payload, KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_ALG);
+    craft("{\"typ\":\"JWT\"}", payload, KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_ALG);
+    craft("{\"alg\":[\"HS256\"]}", payload, KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_ALG);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWS\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    /* duplicate alg: a lenient parser might keep the last one */
+    craft("{\"alg\":\"HS256\",\"alg\":\"none\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    craft("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    craft("[\"HS256\"]", payload, KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    /* the same claims under a plain HS256 header are fine */
+    craft("{\"alg\":\"HS256\"}", payload, KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_OK);
+}
+
+static void test_verify_refuses_tampered_payload(void **state)
+{
+    char *tok, *dot1, *dot2, *forged;
+    char p[512];
+    char payload[256];
+    size_t need;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    dot1 = strchr(tok, '.');
+    dot2 = strchr(dot1 + 1, '.');
+
+    /* same header and signature, payload claiming user 1 */
+    snprintf(payload, sizeof payload,
+             "{\"sub\":\"1\",\"userId\":1,\"type\":\"access\",\"iss\":\"%s\","
+             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"jti-1\"}",
+             ISS, NOW, NOW + TTL);
+    b64url(payload, strlen(payload), p, sizeof p);
+    need = (size_t)(dot1 - tok) + 1 + strlen(p) + strlen(dot2) + 1;
+    forged = malloc(need);
+    assert_non_null(forged);
+    snprintf(forged, need, "%.*s.%s%s", (int)(dot1 - tok), tok, p, dot2);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, forged, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    free(forged);
+
+    /* one character of the payload changed in place */
+    dot1[1] = dot1[1] == 'A' ? 'B' : 'A';
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    free(tok);
+}
+
+static void test_verify_refuses_tampered_signature(void **state)
+{
+    char *tok;
+    size_t len;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    len = strlen(tok);
+    tok[len - 5] = tok[len - 5] == 'A' ? 'B' : 'A';
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    tok[len - 1] = '\0';                        /* 42-char signature */
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    free(tok);
+}
+
+static void test_verify_refuses_token_signed_with_other_key(void **state)
+{
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(OTHER_KEY, OTHER_KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    free(tok);
+}
+
+static void test_verify_refuses_short_key(void **state)
+{
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, MV_JWT_KEY_MIN - 1, ISS, tok, NOW,
+                                   NULL), MV_JWT_BAD_SIGNATURE);
+    assert_int_equal(mv_jwt_verify(NULL, 0, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    free(tok);
+}
+
+static void test_verify_refuses_expired_token(void **state)
+{
+    long long uid = 7;
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW + TTL, &uid),
+                     MV_JWT_EXPIRED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW + 86400, &uid),
+                     MV_JWT_EXPIRED);
+    assert_int_equal(uid, 7);
+    free(tok);
+}
+
+static void test_verify_refuses_wrong_issuer(void **state)
+{
+    char *tok;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, "someone-else", 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_CLAIMS);
+    free(tok);
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS "x", tok, NOW, NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, "mod_mocavers", tok, NOW,
+                                   NULL), MV_JWT_BAD_CLAIMS);
+    free(tok);
+}
+
+static void test_verify_refuses_refresh_type_and_missing_type(void **state)
+{
+    (void)state;
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"refresh\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"1\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":1,"
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+}
+
+static void test_verify_checks_sub_and_user_id_agree(void **state)
+{
+    long long uid = 0;
+
+    (void)state;
+    /* without userId, sub alone is enough */
+    assert_int_equal(verify_claims("{\"sub\":\"77\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", &uid),
+                     MV_JWT_OK);
+    assert_int_equal(uid, 77);
+    assert_int_equal(verify_claims("{\"sub\":\"77\",\"userId\":78,"
+                                   "\"type\":\"access\",\"iss\":\"" ISS "\","
+                                   "\"iat\":1700000000,\"exp\":1700000900,"
+                                   "\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"77\",\"userId\":\"77\","
+                                   "\"type\":\"access\",\"iss\":\"" ISS "\","
+                                   "\"iat\":1700000000,\"exp\":1700000900,"
+                                   "\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":77,\"userId\":77,"
+                                   "\"type\":\"access\",\"iss\":\"" ISS "\","
+                                   "\"iat\":1700000000,\"exp\":1700000900,"
+                                   "\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"077\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"0\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+}
+
+static void test_verify_checks_time_claims(void **state)
+{
+    (void)state;
+    /* exp missing or not a number */
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":\"1700000900\",\"jti\":\"x\"}",
+                                   NULL),
+                     MV_JWT_BAD_CLAIMS);
+    /* iat missing, or more than the leeway in the future */
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\","
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000061,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000060,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_OK);
+    /* nbf in the future */
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"nbf\":1700000500,"
+                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+    /* real-valued NumericDate is accepted and compared */
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000.5,"
+                                   "\"exp\":1700000000.5,\"jti\":\"x\"}",
+                                   NULL),
+                     MV_JWT_OK);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1699999000,"
+                                   "\"exp\":1699999999.5,\"jti\":\"x\"}",
+                                   NULL),
+                     MV_JWT_EXPIRED);
+    /* jti missing */
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
+                                   "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                                   "\"exp\":1700000900}", NULL),
+                     MV_JWT_BAD_CLAIMS);
+}
+
+static void test_verify_refuses_signed_non_object_payload(void **state)
+{
+    (void)state;
+    assert_int_equal(verify_claims("[1,2,3]", NULL), MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims("{\"sub\":\"1\"", NULL), MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims("{\"sub\":\"1\",\"sub\":\"2\"}", NULL),
+                     MV_JWT_MALFORMED);
+}
+
+static void test_verify_refuses_garbage_and_wrong_segment_counts(void **state)
+{
+    char *tok, *cut;
+    char buf[8192];
+
+    (void)state;
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, NULL, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "", NOW, NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "garbage", NOW, NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "..", NOW, NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "a.b.c", NOW, NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "!!!.???.***", NOW,
+                                   NULL), MV_JWT_MALFORMED);
+
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+
+    /* two segments: header.payload */
+    cut = strdup(tok);
+    assert_non_null(cut);
+    *strrchr(cut, '.') = '\0';
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, cut, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    free(cut);
+
+    /* four segments */
+    snprintf(buf, sizeof buf, "%s.AAAA", tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, buf, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    /* standard base64 padding or surrounding spaces are not base64url */
+    snprintf(buf, sizeof buf, " %s", tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, buf, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    snprintf(buf, sizeof buf, "%s=", tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, buf, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    snprintf(buf, sizeof buf, "Bearer %s", tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, buf, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    free(tok);
+}
+
+static void test_verify_refuses_huge_token_before_parsing(void **state)
+{
+    char *tok, *huge;
+    size_t len;
+
+    (void)state;
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    len = strlen(tok);
+    huge = malloc(MV_JWT_TOKEN_MAX + 2);
+    assert_non_null(huge);
+    /* a valid token padded past the bound with a signature-segment tail */
+    memcpy(huge, tok, len);
+    memset(huge + len, 'A', MV_JWT_TOKEN_MAX + 1 - len);
+    huge[MV_JWT_TOKEN_MAX + 1] = '\0';
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, huge, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    memset(huge, 'A', MV_JWT_TOKEN_MAX + 1);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, huge, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    free(huge);
+    free(tok);
+}
+
+static void test_status_names_are_stable(void **state)
+{
+    (void)state;
+    assert_string_equal(mv_jwt_status_str(MV_JWT_OK), "ok");
+    assert_string_equal(mv_jwt_status_str(MV_JWT_BAD_ALG), "bad_alg");
+    assert_string_equal(mv_jwt_status_str(MV_JWT_EXPIRED), "expired");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_then_verify_returns_user_id),
+        cmocka_unit_test(test_signed_token_carries_all_claims),
+        cmocka_unit_test(test_sign_refuses_bad_arguments),
+        cmocka_unit_test(test_verify_refuses_alg_none),
+        cmocka_unit_test(test_verify_refuses_hs512_token_made_with_same_key),
+        cmocka_unit_test(
+            test_verify_refuses_hs512_signature_under_hs256_header),
+        cmocka_unit_test(test_verify_refuses_other_alg_spellings_and_headers),
+        cmocka_unit_test(test_verify_refuses_tampered_payload),
+        cmocka_unit_test(test_verify_refuses_tampered_signature),
+        cmocka_unit_test(test_verify_refuses_token_signed_with_other_key),
+        cmocka_unit_test(test_verify_refuses_short_key),
+        cmocka_unit_test(test_verify_refuses_expired_token),
+        cmocka_unit_test(test_verify_refuses_wrong_issuer),
+        cmocka_unit_test(test_verify_refuses_refresh_type_and_missing_type),
+        cmocka_unit_test(test_verify_checks_sub_and_user_id_agree),
+        cmocka_unit_test(test_verify_checks_time_claims),
+        cmocka_unit_test(test_verify_refuses_signed_non_object_payload),
+        cmocka_unit_test(
+            test_verify_refuses_garbage_and_wrong_segment_counts),
+        cmocka_unit_test(test_verify_refuses_huge_token_before_parsing),
+        cmocka_unit_test(test_status_names_are_stable),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
