@@ -158,7 +158,11 @@ static int parse_body(mv_req *q)
                               "unsupported_media_type",
                               "The body must be application/json.");
     }
-    if ((st = read_body(r, &buf, &len)) == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+    if ((st = read_body(r, &buf, &len)) != OK) {
+        /* The rest of the body is not read: close instead of draining it. */
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    if (st == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return refuse(q, st, "body_too_large",
                               "The body is larger than 64 KiB.");
     }
