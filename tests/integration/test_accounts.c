@@ -1099,6 +1099,62 @@ static void long_values_are_refused_or_harmless(void **state)
     free(longstr);
 }
 
+static void database_outage_is_503_and_recovers(void **state)
+{
+    char *code = root_code(5), *e = new_email(), *e2 = new_email();
+    mv_resp *acc = new_account(e), *r;
+    const char *refresh = mv_json_str(acc, "refreshToken");
+    const char *access = mv_json_str(acc, "accessToken");
+    int i;
+    (void)state;
+    assert_int_equal(mv_env(NULL, "pg-stop"), 0);
+    for (i = 0; i < 3; i++) {
+        r = register_user(e2, PASSWORD, code);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = login_user(e, PASSWORD);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = with_refresh("/auth/refresh", refresh);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = with_refresh("/auth/logout", refresh);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = get_bearer("/me", access);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = get_bearer("/invites/me", access);
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+        r = mv_http("POST", "/admin/invite-codes", "{\"count\":1,\"uses\":1}",
+                    mv_admin_headers());
+        mv_assert_error(r, 503, "unavailable");
+        mv_resp_free(r);
+    }
+    assert_int_equal(mv_env(NULL, "pg-start"), 0);
+    /* Back without a restart; nothing half-done was left behind. */
+    r = register_user(e2, PASSWORD, code);
+    assert_token_response(r, e2);
+    mv_resp_free(r);
+    assert_int_equal(
+        mv_sql_int("SELECT remaining FROM invite_codes WHERE code = '%s'",
+                   code),
+        4);
+    for (i = 0; i < 6; i++) {
+        r = get_bearer("/me", access);
+        assert_int_equal(r->status, 200);
+        mv_resp_free(r);
+    }
+    r = with_refresh("/auth/refresh", refresh);
+    assert_token_response(r, e);
+    mv_resp_free(r);
+    mv_resp_free(acc);
+    free(code);
+    free(e);
+    free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1133,6 +1189,7 @@ int main(void)
         cmocka_unit_test(hostile_input_on_every_route_is_4xx_json),
         cmocka_unit_test(hostile_bodies_on_every_route_are_4xx_json),
         cmocka_unit_test(long_values_are_refused_or_harmless),
+        cmocka_unit_test(database_outage_is_503_and_recovers),
     };
     mv_harness_init();
     if (sodium_init() < 0) {
