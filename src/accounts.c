@@ -14,6 +14,7 @@
 /* Fresh codes tried for one user before giving up (2^40 codes of 8). */
 #define GIVE_CODE_TRIES 8
 
+/* Decimal text of id, from r->pool. */
 const char *mv_id_param(mv_req *q, apr_int64_t id)
 {
     return apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, id);
@@ -49,6 +50,7 @@ static int blank_code(const char *s)
     return s[strspn(s, " -")] == '\0';
 }
 
+/* 1 and the normalised code, 0 when absent, -1 when malformed. */
 int mv_accounts_invite_input(mv_req *q, int required, const char **code)
 {
     char buf[MV_INVITE_LEN_MAX + 1];
@@ -85,6 +87,7 @@ static mv_invite_result invite_state(mv_req *q, const char *code)
                                             : MV_INVITE_USED_UP;
 }
 
+/* MV_INVITE_OK and *invite_id once one use is taken, else why not. */
 mv_invite_result mv_accounts_take_invite(mv_req *q, const char *code,
                                          apr_int64_t *invite_id)
 {
@@ -106,6 +109,7 @@ mv_invite_result mv_accounts_take_invite(mv_req *q, const char *code,
     return st == MV_INVITE_OK ? MV_INVITE_USED_UP : st;
 }
 
+/* The verdict for code without taking a use. */
 mv_invite_result mv_accounts_check_invite(mv_req *q, const char *code)
 {
     if (!mv_db_get(q)) {
@@ -114,6 +118,7 @@ mv_invite_result mv_accounts_check_invite(mv_req *q, const char *code)
     return invite_state(q, code);
 }
 
+/* The 400 (or database error) reply for a code that cannot be used. */
 int mv_accounts_reply_invite(mv_req *q, mv_invite_result res)
 {
     switch (res) {
@@ -129,6 +134,7 @@ int mv_accounts_reply_invite(mv_req *q, mv_invite_result res)
     }
 }
 
+/* 0 once the user owns a fresh code, -1 on a database failure. */
 int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
 {
     char code[MV_INVITE_LEN_MAX + 1];
@@ -298,6 +304,7 @@ static mv_tokens_result tokens_from(mv_req *q, const PGresult *res,
     return *out ? MV_TOKENS_OK : MV_TOKENS_ERROR;
 }
 
+/* A new family and its token response in *out (a new reference). */
 mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
                                           json_t **out)
 {
@@ -316,6 +323,7 @@ mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
                        refresh, out);
 }
 
+/* The successor's token response in *out (a new reference), or why not. */
 mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out)
 {
@@ -351,6 +359,7 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     return MV_TOKENS_NO_USER;
 }
 
+/* 0 once the token's family (if any) is revoked, -1 on failure. */
 int mv_accounts_revoke_refresh(mv_req *q, const char *token)
 {
     const char *params[1];

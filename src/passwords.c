@@ -23,6 +23,7 @@ typedef struct {
 /* NULL until child_init: then every hash goes through the slots. */
 static hash_slots *slots;
 
+/* Makes this process's slots, sized for the costliest virtual host. */
 void mv_passwords_child_init(apr_pool_t *pchild, server_rec *s)
 {
     hash_slots *hs = apr_pcalloc(pchild, sizeof(*hs));
@@ -79,6 +80,7 @@ static int slot_take(request_rec *r)
     return rc;
 }
 
+/* Gives a slot back and wakes one waiter. */
 static void slot_give(void)
 {
     if (!slots) {
@@ -105,6 +107,7 @@ static int hash_in_slot(mv_req *q, const char *pw, char *out)
     return rc;
 }
 
+/* 0 and the argon2id string in out, or -1 (no slot, or failure). */
 int mv_passwords_hash(mv_req *q, const char *pw,
                       char out[MV_PASSWORD_HASH_MAX])
 {
@@ -118,6 +121,7 @@ int mv_passwords_hash(mv_req *q, const char *pw,
     return rc;
 }
 
+/* 1 match, 0 no match (or no hash: same work), -1 no slot. */
 int mv_passwords_verify(mv_req *q, const char *hash, const char *pw)
 {
     char scratch[MV_PASSWORD_HASH_MAX];
@@ -137,6 +141,7 @@ int mv_passwords_verify(mv_req *q, const char *hash, const char *pw)
     return ok;
 }
 
+/* 503 unavailable with Retry-After: 1. */
 int mv_reply_busy(mv_req *q)
 {
     apr_table_setn(q->r->headers_out, "Retry-After", "1");

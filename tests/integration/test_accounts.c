@@ -462,8 +462,9 @@ static void register_email_and_password_limits(void **state)
 static void register_unknown_disabled_expired_code_is_invalid(void **state)
 {
     char *disabled = root_code(5), *expired = root_code(5), *e = new_email();
-    const char *codes[] = {"ZZZZZZZZ", "AAAAAAAAAAAAAAAA", "ABC", "!!!!!!!!",
-                           "ILOU1234", "' OR 1=1 --", "ÄÖÜÄÖÜÄÖ", NULL, NULL};
+    const char *codes[] = {"ZZZZZZZZ", "AAAAAAAAAAAAAAAA", "ABC",
+                           "!!!!!!!!", "ILOU1234", "' OR 1=1 --",
+                           "\xc3\x84" "BCDEFGH", NULL, NULL};
     mv_resp *r;
     size_t i;
     (void)state;
