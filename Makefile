@@ -54,7 +54,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lcmocka
 
-$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/harness.h $(CORE_SRC) $(HEADERS)
+$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_SRC) \
 	    $(LIBS) -lcurl -lcmocka -lpthread

@@ -9,6 +9,7 @@
  */
 #define MV_MODULE_C
 #include "mv.h"
+#include "mv_accounts.h"
 
 #include <sodium.h>
 
@@ -46,6 +47,12 @@ static int mv_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* Per-process state, made once in each child. */
+static void mv_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    mv_passwords_child_init(pchild, s);
+}
+
 static int mv_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, MV_HANDLER) != 0) {
@@ -60,6 +67,7 @@ static void mv_register_hooks(apr_pool_t *p)
     (void)p;
 
     ap_hook_post_config(mv_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(mv_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mv_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

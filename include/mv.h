@@ -128,6 +128,8 @@ struct mv_req {
 
 /* Route groups, one per handler file, each ending with a NULL method. */
 extern const mv_route mv_system_routes[];
+extern const mv_route mv_auth_routes[];      /* handle_auth.c */
+extern const mv_route mv_invite_routes[];    /* handle_invites.c */
 
 int mv_dispatch(request_rec *r);
 

@@ -9,6 +9,8 @@
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
     mv_system_routes,
+    mv_auth_routes,
+    mv_invite_routes,
     NULL,
 };
 

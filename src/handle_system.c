@@ -31,6 +31,5 @@ static int version(mv_req *q)
 const mv_route mv_system_routes[] = {
     {"GET", "/health", health, 0, MV_RL_NONE},
     {"GET", "/version", version, 0, MV_RL_NONE},
-    {"POST", "/auth/login-with-email", version, MV_BODY, MV_RL_NONE}, /*TEMPTEST*/
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

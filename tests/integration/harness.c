@@ -231,6 +231,13 @@ static PGresult *sql_run(const char *fmt, va_list ap)
         abort();
     }
     res = PQexec(conn, q);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        /* The database restarted since this connection was made (a test
+         * stopped it): reconnect once and run the statement again. */
+        PQclear(res);
+        PQreset(conn);
+        res = PQexec(conn, q);
+    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK &&
         PQresultStatus(res) != PGRES_COMMAND_OK) {
         fprintf(stderr, "SQL failed: %s\n%s", q, PQerrorMessage(conn));

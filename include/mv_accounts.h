@@ -1,0 +1,124 @@
+/*
+ * mv_accounts.h — account plumbing shared by the routes that create users
+ * or sign them in (register, login, refresh, and the OTP verify route):
+ * password hashing under a per-process cap, invite codes taken and given,
+ * and the token response of SPEC §4.1.
+ */
+#ifndef MV_ACCOUNTS_H
+#define MV_ACCOUNTS_H
+
+#include "mv.h"
+#include "mv_crypto.h"
+
+/* ------------------------------------------------------------ passwords */
+
+/* Seconds a request waits for a free hashing slot before it gets 503. */
+#define MV_PWHASH_WAIT_SEC 10
+
+/*
+ * Creates this process's hashing slots (child_init): as many as
+ * mv_pwhash_slots() allows for the most expensive MocaversePasswordHash of
+ * any virtual host.  Lives in pchild.
+ */
+void mv_passwords_child_init(apr_pool_t *pchild, server_rec *s);
+
+/*
+ * Hashes pw with the configured argon2id cost into the caller's out, once
+ * a slot is free.  0 on success; -1 when no slot came free within
+ * MV_PWHASH_WAIT_SEC or hashing failed (answer with mv_reply_busy).
+ */
+int mv_passwords_hash(mv_req *q, const char *pw,
+                      char out[MV_PASSWORD_HASH_MAX]);
+
+/*
+ * 1 if pw matches the stored argon2id hash, 0 if not, -1 when no slot came
+ * free (answer with mv_reply_busy).  A NULL hash (no such account, or an
+ * account without a password) costs the same argon2id work at the
+ * configured cost and gives 0, so both failures look alike.
+ */
+int mv_passwords_verify(mv_req *q, const char *hash, const char *pw);
+
+/* 503 unavailable with Retry-After: the server is saturated. */
+int mv_reply_busy(mv_req *q);
+
+/* ---------------------------------------------------------- invite codes */
+
+typedef enum {
+    MV_INVITE_OK,           /* usable (take: one use taken, id set) */
+    MV_INVITE_INVALID,      /* unknown, disabled or expired */
+    MV_INVITE_USED_UP,      /* no use left */
+    MV_INVITE_DB_ERROR      /* reply with mv_reply_db_error */
+} mv_invite_result;
+
+/*
+ * Reads the optional body field "inviteCode".  Returns 1 with the
+ * normalised code (uppercase, no spaces or dashes; r->pool) in *code;
+ * 0 when it is absent, null or blank (recorded as "is required" when
+ * required); -1 when it is a string that cannot be an invite code (answer
+ * with mv_accounts_reply_invite(q, MV_INVITE_INVALID)).  A non-string is
+ * recorded with mv_invalid and gives 0.
+ */
+int mv_accounts_invite_input(mv_req *q, int required, const char **code);
+
+/*
+ * Takes one use of the normalised code, atomically: with remaining = N,
+ * any number of concurrent callers get exactly N MV_INVITE_OK.  Runs in
+ * the caller's transaction, whose rollback gives the use back.
+ */
+mv_invite_result mv_accounts_take_invite(mv_req *q, const char *code,
+                                         apr_int64_t *invite_id);
+
+/*
+ * The same verdict without taking a use, outside any transaction: lets a
+ * route refuse a bad code before doing expensive work.  A code may still
+ * run out between this check and mv_accounts_take_invite.
+ */
+mv_invite_result mv_accounts_check_invite(mv_req *q, const char *code);
+
+/* Replies 400 invalid_invite_code / invite_code_used_up, or the database
+ * error, for a result other than MV_INVITE_OK. */
+int mv_accounts_reply_invite(mv_req *q, mv_invite_result res);
+
+/*
+ * Gives a new user their own invite code: MocaverseInviteCodeLength
+ * characters, MocaverseInviteQuota uses, regenerated on collision.  Runs
+ * in the caller's transaction.  0 on success, -1 on a database failure.
+ */
+int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id);
+
+/* ----------------------------------------------------------------- tokens */
+
+typedef enum {
+    MV_TOKENS_OK,
+    MV_TOKENS_NO_USER,      /* the user does not exist (any more) */
+    MV_TOKENS_ERROR         /* reply with mv_reply_db_error */
+} mv_tokens_result;
+
+/*
+ * Starts a new refresh-token family for the user (MocaverseRefreshTokenTTL
+ * from now), signs an access token, and sets *out to the token response of
+ * SPEC §4.1 (a new reference the caller passes to mv_reply_json or
+ * releases).  One statement: inside the caller's transaction it commits
+ * with it, outside it stands alone.
+ */
+mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
+                                          json_t **out);
+
+/*
+ * Exchanges a refresh token for a new one in the same family (one
+ * statement: exactly one of several concurrent exchanges of a token
+ * succeeds) and sets *out to the token response.  MV_TOKENS_NO_USER means
+ * the token is unknown, rotated, revoked or expired; a token presented
+ * after its rotation also revokes its family (RFC 9700 §4.14).
+ */
+mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
+                                            json_t **out);
+
+/* Revokes the family of a refresh token; unknown tokens are fine.
+ * 0 on success, -1 on a database failure. */
+int mv_accounts_revoke_refresh(mv_req *q, const char *token);
+
+/* Decimal text of an id for a statement parameter (r->pool). */
+const char *mv_id_param(mv_req *q, apr_int64_t id);
+
+#endif
