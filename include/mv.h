@@ -128,6 +128,10 @@ struct mv_req {
 
 /* Route groups, one per handler file, each ending with a NULL method. */
 extern const mv_route mv_system_routes[];
+extern const mv_route mv_otp_routes[];      /* handle_otp.c */
+extern const mv_route mv_coupon_routes[];   /* handle_coupons.c */
+extern const mv_route mv_scan_routes[];     /* handle_scan.c */
+extern const mv_route mv_wallet_routes[];   /* handle_wallet.c */
 
 int mv_dispatch(request_rec *r);
 

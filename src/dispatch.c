@@ -9,6 +9,10 @@
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
     mv_system_routes,
+    mv_otp_routes,
+    mv_coupon_routes,
+    mv_scan_routes,
+    mv_wallet_routes,
     NULL,
 };
 
