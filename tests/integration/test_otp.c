@@ -49,8 +49,10 @@ static void age_codes(const char *destination)
                 " '61 seconds' WHERE destination = '%s'", destination);
 }
 
-/* Asserts a token response (SPEC §4.1 + token, created); returns user.id. */
-static long long check_token_response(const mv_resp *r, int created)
+/* Asserts a token response (SPEC §4.1 + token, created) whose user has
+ * an invite code of code_len characters; returns user.id. */
+static long long check_token_response_len(const mv_resp *r, int created,
+                                          size_t code_len)
 {
     json_t *user = json_object_get(r->json, "user");
     json_t *invite = json_object_get(user, "inviteCode");
@@ -74,9 +76,16 @@ static long long check_token_response(const mv_resp *r, int created)
     assert_non_null(json_object_get(user, "phone"));
     assert_true(json_is_object(invite));
     assert_int_equal(strlen(json_string_value(json_object_get(invite,
-                                                              "code"))), 8);
+                                                              "code"))),
+                     code_len);
     assert_true(json_is_integer(json_object_get(invite, "remaining")));
     return (long long)json_integer_value(json_object_get(user, "id"));
+}
+
+/* The same with the default invite-code length. */
+static long long check_token_response(const mv_resp *r, int created)
+{
+    return check_token_response_len(r, created, 8);
 }
 
 /* ---------------------------------------------------------- POST /auth/otp */
@@ -624,13 +633,13 @@ static char *write_file(const char *dir, const char *name, const char *text,
     return path;
 }
 
-/* Starts an instance with delivery `how`; its base URL (malloc'd). */
+/* Starts an instance with extra directives; its base URL (malloc'd). */
 static char *start_instance(const char *name, const char *dir,
-                            const char *how)
+                            const char *directives)
 {
     char *conf_text, *conf_name, *conf, *port = NULL, *url;
 
-    if (asprintf(&conf_text, "MocaverseOTPDelivery %s\n", how) < 0 ||
+    if (asprintf(&conf_text, "%s\n", directives) < 0 ||
         asprintf(&conf_name, "%s.conf", name) < 0) {
         abort();
     }
@@ -683,7 +692,7 @@ static void pipe_delivery_feeds_destination_and_code_to_the_program(
     }
     snprintf(text, sizeof text, "#!/bin/sh\ncat >> '%s'\n", out);
     script = write_file(dir, "deliver.sh", text, 0755);
-    snprintf(how, sizeof how, "pipe \"%s\"", script);
+    snprintf(how, sizeof how, "MocaverseOTPDelivery pipe \"%s\"", script);
     url = start_instance("otp-pipe", dir, how);
     phone_member(member, sizeof member, phone);
     snprintf(body, sizeof body, "{%s}", member);
@@ -727,7 +736,8 @@ static void pipe_delivery_failure_is_503_and_withdraws_the_code(void **state)
     mv_resp *r;
     (void)state;
     url = start_instance("otp-pipe-fail", dir,
-                         "pipe \"cat >/dev/null; exit 3\"");
+                         "MocaverseOTPDelivery pipe"
+                         " \"cat >/dev/null; exit 3\"");
     phone_member(member, sizeof member, phone);
     snprintf(body, sizeof body, "{%s}", member);
     for (int i = 0; i < 2; i++) {
@@ -741,14 +751,16 @@ static void pipe_delivery_failure_is_503_and_withdraws_the_code(void **state)
     assert_int_equal(mv_env(NULL, "httpd-stop otp-pipe-fail"), 0);
     free(url);
     /* A program that never ends is killed after the timeout. */
-    url = start_instance("otp-pipe-hang", dir, "pipe \"exec sleep 60\"");
+    url = start_instance("otp-pipe-hang", dir,
+                         "MocaverseOTPDelivery pipe \"exec sleep 60\"");
     r = mv_http_at(url, "POST", "/auth/otp", body, NULL);
     mv_assert_error(r, 503, "delivery_failed");
     mv_resp_free(r);
     /* A program that ignores its input and succeeds is a delivery. */
     assert_int_equal(mv_env(NULL, "httpd-stop otp-pipe-hang"), 0);
     free(url);
-    url = start_instance("otp-pipe-true", dir, "pipe /bin/true");
+    url = start_instance("otp-pipe-true", dir,
+                         "MocaverseOTPDelivery pipe /bin/true");
     r = mv_http_at(url, "POST", "/auth/otp", body, NULL);
     assert_int_equal(r->status, 200);
     mv_resp_free(r);
@@ -764,7 +776,7 @@ static void log_delivery_writes_the_code_to_the_error_log_only(void **state)
     char *invite = rw_invite_root(1);
     mv_resp *r;
     (void)state;
-    url = start_instance("otp-log", dir, "log");
+    url = start_instance("otp-log", dir, "MocaverseOTPDelivery log");
     phone_member(member, sizeof member, phone);
     snprintf(body, sizeof body, "{%s}", member);
     r = mv_http_at(url, "POST", "/auth/otp", body, NULL);
@@ -791,6 +803,51 @@ static void log_delivery_writes_the_code_to_the_error_log_only(void **state)
     free(log);
     free(log_path);
     free(invite);
+    free(url);
+    free(dir);
+}
+
+
+/* With MocaverseInviteOnly Off a new account needs no invite code; the
+ * code each new user receives follows MocaverseInviteQuota and
+ * MocaverseInviteCodeLength. */
+static void verify_with_invite_only_off_signs_up_without_invite(void **state)
+{
+    char *dir = shared_dir("otp-open"), *url;
+    char member[64], phone[24], body[256], *code;
+    json_t *invite;
+    long long id;
+    mv_resp *r;
+    (void)state;
+    url = start_instance("otp-open", dir,
+                         "MocaverseInviteOnly Off\n"
+                         "MocaverseInviteQuota 3\n"
+                         "MocaverseInviteCodeLength 12");
+    phone_member(member, sizeof member, phone);
+    snprintf(body, sizeof body, "{%s}", member);
+    r = mv_http_at(url, "POST", "/auth/otp", body, NULL);
+    assert_int_equal(r->status, 200);
+    code = strdup(mv_json_str(r, "otp"));
+    mv_resp_free(r);
+    /* A given but unknown code is still refused, and the OTP survives. */
+    snprintf(body, sizeof body, "{%s,\"otp\":\"%s\",\"inviteCode\":"
+             "\"ZZZZ9999\"}", member, code);
+    r = mv_http_at(url, "POST", "/auth/verify", body, NULL);
+    mv_assert_error(r, 400, "invalid_invite_code");
+    mv_resp_free(r);
+    snprintf(body, sizeof body, "{%s,\"otp\":\"%s\"}", member, code);
+    r = mv_http_at(url, "POST", "/auth/verify", body, NULL);
+    id = check_token_response_len(r, 1, 12);
+    invite = json_object_get(json_object_get(r->json, "user"), "inviteCode");
+    assert_int_equal(json_integer_value(json_object_get(invite, "remaining")),
+                     3);
+    mv_resp_free(r);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE id = %lld"
+                                " AND invited_by IS NULL", id), 1);
+    assert_int_equal(mv_sql_int("SELECT uses FROM invite_codes WHERE"
+                                " owner_id = %lld", id), 3);
+    assert_int_equal(mv_env(NULL, "httpd-stop otp-open"), 0);
+    free(code);
     free(url);
     free(dir);
 }
@@ -836,6 +893,7 @@ int main(void)
             pipe_delivery_feeds_destination_and_code_to_the_program),
         cmocka_unit_test(pipe_delivery_failure_is_503_and_withdraws_the_code),
         cmocka_unit_test(log_delivery_writes_the_code_to_the_error_log_only),
+        cmocka_unit_test(verify_with_invite_only_off_signs_up_without_invite),
         cmocka_unit_test(otp_routes_survive_hostile_input),
     };
     rw_init();
