@@ -195,12 +195,15 @@ static inline char *rw_deep(size_t depth)
  * each field of `fields` replaced by every hostile value, then broken
  * bodies: every answer must be 2xx or a 4xx JSON error, never 5xx.
  */
-static inline void rw_hostile_sweep(const char *path, const char *const *headers,
-                             const char *base, const char *const *fields)
+static inline void rw_hostile_sweep(const char *path,
+                                    const char *const *headers,
+                                    const char *base,
+                                    const char *const *fields)
 {
-    const char *broken[] = {"", "{", "[]", "\"x\"", "null", "{\"a\":1,\"a\":2}",
-                            "{\"token\":\"\xff\xfe\"}", "{\"phone\":\"\xc0\xaf\"}",
-                            "{\"x\":\"\\u0000\"}", "{\"n\":1e999999}"};
+    const char *broken[] = {"", "{", "[]", "\"x\"", "null",
+                            "{\"a\":1,\"a\":2}", "{\"token\":\"\xff\xfe\"}",
+                            "{\"phone\":\"\xc0\xaf\"}", "{\"x\":\"\\u0000\"}",
+                            "{\"n\":1e999999}"};
     char *extra_values[3];
     size_t i, f, k;
     mv_resp *r;
