@@ -9,7 +9,7 @@ BUILD     := build
 
 CORE_SRC  := $(wildcard src/core/*.c)
 HTTPD_SRC := $(MODULE).c $(wildcard src/*.c)
-HEADERS   := $(wildcard include/*.h)
+HEADERS   := $(wildcard include/*.h src/*.h)
 LIBS      := -ljwt -ljansson -lsodium -lpq
 
 WARN      := -Wall -Wextra -Werror

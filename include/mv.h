@@ -130,6 +130,10 @@ struct mv_req {
 extern const mv_route mv_system_routes[];
 extern const mv_route mv_auth_routes[];      /* handle_auth.c */
 extern const mv_route mv_invite_routes[];    /* handle_invites.c */
+extern const mv_route mv_otp_routes[];      /* handle_otp.c */
+extern const mv_route mv_coupon_routes[];   /* handle_coupons.c */
+extern const mv_route mv_scan_routes[];     /* handle_scan.c */
+extern const mv_route mv_wallet_routes[];   /* handle_wallet.c */
 
 int mv_dispatch(request_rec *r);
 

@@ -18,6 +18,8 @@
 
 /* Label of the key under which refresh tokens are hashed for storage. */
 #define MV_REFRESH_KEY_LABEL "mod_mocaverse refresh token v1"
+/* Label of the key under which one-time codes are hashed for storage. */
+#define MV_OTP_KEY_LABEL "mod_mocaverse one-time code v1"
 
 /* Memory that password hashing may take in one process at once, and the
  * most hashes that run at once whatever their cost. */

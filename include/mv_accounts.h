@@ -118,6 +118,17 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
  * 0 on success, -1 on a database failure. */
 int mv_accounts_revoke_refresh(mv_req *q, const char *token);
 
+/*
+ * Issues the tokens of user_id (as mv_accounts_issue_tokens) inside the
+ * caller's open transaction, commits it, and replies 200 with the token
+ * response; so the caller's changes and the new session become visible
+ * together.  extra (stolen; may be NULL) is merged into the body, and a
+ * "token" member of it is set to the access token (the legacy alias that
+ * POST /auth/verify answers with).  On failure the transaction is rolled
+ * back and the reply is the database error.
+ */
+int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra);
+
 /* Decimal text of an id for a statement parameter (r->pool). */
 const char *mv_id_param(mv_req *q, apr_int64_t id);
 

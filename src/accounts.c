@@ -323,6 +323,29 @@ mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
                        refresh, out);
 }
 
+int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra)
+{
+    json_t *body = NULL;
+
+    mv_json_pool(q->r->pool, extra);
+    if (mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
+        mv_db_commit(q->db) != 0) {
+        json_decref(body);
+        if (q->db) {
+            mv_db_rollback(q->db);
+        }
+        return mv_reply_db_error(q);
+    }
+    if (extra) {
+        json_object_update(body, extra);
+        if (json_object_get(extra, "token")) {
+            json_object_set(body, "token",
+                            json_object_get(body, "accessToken"));
+        }
+    }
+    return mv_reply_json(q, HTTP_OK, body);
+}
+
 /* The successor's token response in *out (a new reference), or why not. */
 mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out)

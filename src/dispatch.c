@@ -11,6 +11,10 @@ static const mv_route *const route_groups[] = {
     mv_system_routes,
     mv_auth_routes,
     mv_invite_routes,
+    mv_otp_routes,
+    mv_coupon_routes,
+    mv_scan_routes,
+    mv_wallet_routes,
     NULL,
 };
 

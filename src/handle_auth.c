@@ -58,7 +58,6 @@ static int create_account(mv_req *q, const char *email, const char *hash,
     apr_int64_t invite_id = 0, user_id;
     const char *params[3];
     mv_invite_result inv;
-    json_t *body = NULL;
     PGresult *res;
 
     if (!db || mv_db_begin(db) != 0) {
@@ -81,16 +80,13 @@ static int create_account(mv_req *q, const char *email, const char *hash,
                      : mv_reply_db_error(q);
     }
     user_id = apr_atoi64(PQgetvalue(res, 0, 0));
-    if (mv_accounts_give_invite_code(q, user_id) != 0 ||
-        mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
-        mv_db_commit(db) != 0) {
-        json_decref(body);
+    if (mv_accounts_give_invite_code(q, user_id) != 0) {
         mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                  "MV0321: user %" APR_INT64_T_FMT " registered", user_id);
-    return mv_reply_json(q, HTTP_OK, body);
+                  "MV0321: user %" APR_INT64_T_FMT " registering", user_id);
+    return mv_accounts_reply_tokens(q, user_id, NULL);
 }
 
 /*
