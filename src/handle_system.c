@@ -31,6 +31,6 @@ static int version(mv_req *q)
 const mv_route mv_system_routes[] = {
     {"GET", "/health", health, 0, MV_RL_NONE},
     {"GET", "/version", version, 0, MV_RL_NONE},
-    {"POST", "/auth/login-with-email", version, MV_BODY, MV_RL_NONE}, /*TEMPTEST*/
+    {"POST", "/auth/login-with-email", version, MV_BODY, MV_RL_AUTH}, /*TEMPTEST*/
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };
