@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MV_RL_SLOTS 65536u      /* buckets of the shared-memory table */
+#define MV_RL_SLOTS 131072u     /* buckets of the shared-memory table */
 #define MV_RL_PROBE 16u         /* slots examined for one bucket */
 #define MV_RL_KEY_MAX 64        /* longest client key, NUL included */
 #define MV_USEC_PER_SEC 1000000
@@ -75,6 +75,9 @@ typedef struct mv_rl_table mv_rl_table;
 size_t mv_rl_table_size(uint32_t slots);
 /* Formats mem as an empty table with a fresh random key; returns it. */
 mv_rl_table *mv_rl_table_init(void *mem, uint32_t slots);
+/* 1 if mem holds a table of this code's layout with `slots` slots (one
+ * kept across a restart may come from another version of the module). */
+int mv_rl_table_check(const void *mem, uint32_t slots);
 /* The tag of a bucket name; never 0.  Needs no lock. */
 uint64_t mv_rl_table_tag(const mv_rl_table *t, const char *name, size_t len);
 /*

@@ -81,9 +81,15 @@ int mv_ratelimit_post_config(apr_pool_t *pconf, server_rec *s)
         return OK;
     }
     apr_pool_userdata_get(&data, RL_SHARED_KEY, pp);
-    if (data) {
+    if (data && mv_rl_table_check(((rl_shared *)data)->table, MV_RL_SLOTS)) {
         shared = data;
         return OK;
+    }
+    if (data) {
+        /* A new module version with another table: start afresh; children
+         * of the old generation keep the old table until they exit. */
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "MV0206: rate-limit table layout changed; counts reset");
     }
     sh = apr_pcalloc(pp, sizeof(*sh));
     if ((rv = apr_shm_create(&sh->shm, size, NULL, pp)) != APR_SUCCESS) {

@@ -11,7 +11,8 @@
 
 #include <sodium.h>
 
-#define TABLE_MAGIC 0x6d76726c74626c31ull /* "mvrltbl1" */
+/* "mvrltbl1"; change it whenever the layout below changes. */
+#define TABLE_MAGIC 0x6d76726c74626c31ull
 
 _Static_assert(crypto_shorthash_BYTES == sizeof(uint64_t),
                "SipHash output must fill a 64-bit tag");
@@ -131,6 +132,13 @@ mv_rl_table *mv_rl_table_init(void *mem, uint32_t slots)
     t->slots = slots;
     crypto_shorthash_keygen(t->key);
     return t;
+}
+
+int mv_rl_table_check(const void *mem, uint32_t slots)
+{
+    const mv_rl_table *t = mem;
+
+    return t->magic == TABLE_MAGIC && t->slots == slots;
 }
 
 uint64_t mv_rl_table_tag(const mv_rl_table *t, const char *name, size_t len)

@@ -42,6 +42,7 @@ static inline const char *rl_test_dir(void)
 static inline char *rl_start(const char *name, const char *conf)
 {
     char *path, *port = NULL, *url;
+    int tries;
     FILE *f;
 
     if (asprintf(&path, "%s/%s.conf", rl_test_dir(), name) < 0) {
@@ -52,9 +53,15 @@ static inline char *rl_start(const char *name, const char *conf)
     fputs(conf, f);
     fclose(f);
     chmod(path, 0644);
-    if (mv_env(&port, "httpd-start %s %s", name, path) != 0) {
-        fprintf(stderr, "instance %s did not start: %s\n", name, port);
-        fail();
+    /* A port found free may be taken before httpd binds it (other test
+     * runs share the machine): each retry picks another. */
+    for (tries = 0; mv_env(&port, "httpd-start %s %s", name, path) != 0;
+         tries++) {
+        if (tries == 2) {
+            fprintf(stderr, "instance %s did not start: %s\n", name, port);
+            fail();
+        }
+        free(port);
     }
     if (asprintf(&url, "http://127.0.0.1:%s", port) < 0) {
         abort();
@@ -72,7 +79,7 @@ static inline void rl_stop(const char *name)
 /* POSTs a login body to base (NULL: the main instance), from the address
  * in xff when given (honoured only behind mod_remoteip). */
 static inline mv_resp *rl_login_as(const char *base, const char *xff,
-                            const char *email, const char *password)
+                                   const char *email, const char *password)
 {
     char line[256], body[512];
     const char *headers[] = {line, NULL};
@@ -96,8 +103,8 @@ static inline int rl_allowed(const mv_resp *r)
 }
 
 /* Parses RateLimit `"NAME";r=R;t=T`; asserts the form and the name. */
-static inline void rl_parse_limit(const mv_resp *r, const char *name, long *rem,
-                           long *reset)
+static inline void rl_parse_limit(const mv_resp *r, const char *name,
+                                  long *rem, long *reset)
 {
     char *h = mv_resp_header(r, "RateLimit");
     char want[64], got[64];
@@ -115,7 +122,8 @@ static inline void rl_parse_limit(const mv_resp *r, const char *name, long *rem,
 
 /* Asserts the full 429 of group `name` under limit q per w seconds;
  * returns its Retry-After. */
-static inline long rl_assert_429(const mv_resp *r, const char *name, long q, long w)
+static inline long rl_assert_429(const mv_resp *r, const char *name, long q,
+                                 long w)
 {
     char *policy = mv_resp_header(r, "RateLimit-Policy");
     char *retry = mv_resp_header(r, "Retry-After");

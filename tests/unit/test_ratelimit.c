@@ -232,6 +232,17 @@ static void table_tags_are_keyed_per_table(void **state)
     free(mem);
 }
 
+static void table_check_knows_its_own_layout(void **state)
+{
+    mv_rl_table *t = *state;
+    void *junk = calloc(1, mv_rl_table_size(SMALL_SLOTS));
+
+    assert_true(mv_rl_table_check(t, SMALL_SLOTS));
+    assert_false(mv_rl_table_check(t, SMALL_SLOTS * 2));
+    assert_false(mv_rl_table_check(junk, SMALL_SLOTS));
+    free(junk);
+}
+
 /* Tags whose slots all start at the same index: one probe run. */
 #define SAME_RUN(i) (((uint64_t)(i) << 32) | 7u)
 
@@ -310,6 +321,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_buckets_are_independent,
                                         setup_table, teardown_table),
         cmocka_unit_test_setup_teardown(table_tags_are_keyed_per_table,
+                                        setup_table, teardown_table),
+        cmocka_unit_test_setup_teardown(table_check_knows_its_own_layout,
                                         setup_table, teardown_table),
         cmocka_unit_test_setup_teardown(
             full_probe_run_evicts_the_bucket_ending_first, setup_table,
