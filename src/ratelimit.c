@@ -199,20 +199,25 @@ static int hit_database(mv_req *q, const char *bucket,
 
 /* ---------------------------------------------------------------- check */
 
-/* "group:key": the user for per-user groups, else the client address. */
+/* "group:key" into out (RL_BUCKET_MAX bytes): the user ("u42") for the
+ * per-user group, else the client address. */
 static const char *bucket_name(mv_req *q, int group, char *out)
 {
+    const char *name = mv_rl_group_name(group);
+    size_t n = strlen(name);
     char key[MV_RL_KEY_MAX];
 
     if (group == MV_RL_SCAN && q->user_id > 0) {
-        apr_snprintf(out, RL_BUCKET_MAX, "%s:u%" APR_INT64_T_FMT,
-                     mv_rl_group_name(group), q->user_id);
+        key[0] = 'u';
+        apr_cpystrn(key + 1, apr_ltoa(q->r->pool, (long)q->user_id),
+                    sizeof(key) - 1);
     }
     else {
         mv_rl_client_key(q->r->useragent_ip, key, sizeof(key));
-        apr_snprintf(out, RL_BUCKET_MAX, "%s:%s", mv_rl_group_name(group),
-                     key);
     }
+    memcpy(out, name, n);
+    out[n] = ':';
+    apr_cpystrn(out + n + 1, key, RL_BUCKET_MAX - n - 1);
     return out;
 }
 

@@ -131,6 +131,15 @@ static void header_values_follow_the_draft(void **state)
     assert_int_equal(mv_rl_limit_value(out, sizeof(out), "auth", &v),
                      strlen("\"auth\";r=19;t=60"));
     assert_string_equal(out, "\"auth\";r=19;t=60");
+    v.remaining = 0;
+    v.reset = 1;
+    mv_rl_limit_value(out, sizeof(out), "scan", &v);
+    assert_string_equal(out, "\"scan\";r=0;t=1");
+    mv_rl_policy_value(out, sizeof(out), "api", 100000000, 86400);
+    assert_string_equal(out, "\"api\";q=100000000;w=86400");
+    /* Exactly fitting (NUL included) is enough. */
+    assert_int_equal(mv_rl_policy_value(out, 17, "auth", 20, 60), 16);
+    assert_int_equal(mv_rl_policy_value(out, 16, "auth", 20, 60), -1);
 }
 
 static void header_values_refuse_a_short_buffer(void **state)
