@@ -15,8 +15,18 @@
 
 #define MV_HANDLER "mocaverse"
 
+/* Registers what the configuration may refer to (the Mutex type). */
+static int mv_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    return mv_ratelimit_pre_config(pconf);
+}
+
 /* Checks every server's configuration once at start; a failure stops
- * httpd with a message that names the directive. */
+ * httpd with a message that names the directive.  Then sets up the
+ * rate limiter's shared memory. */
 static int mv_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
@@ -44,12 +54,14 @@ static int mv_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    return OK;
+    return mv_ratelimit_post_config(pconf, s);
 }
 
-/* Per-process state, made once in each child. */
+/* Per-process state, made once in each child: it attaches to what
+ * post_config shared and makes its own hashing slots. */
 static void mv_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    mv_ratelimit_child_init(pchild, s);
     mv_passwords_child_init(pchild, s);
 }
 
@@ -66,6 +78,7 @@ static void mv_register_hooks(apr_pool_t *p)
     static const char *const after_dbd[] = {"mod_dbd.c", NULL};
     (void)p;
 
+    ap_hook_pre_config(mv_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mv_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mv_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mv_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -222,6 +222,48 @@ int mv_db_unique_violation(const mv_db *db);
 /* The value at (row, col) copied into r->pool; NULL for SQL NULL. */
 const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col);
 
+/* ----------------------------------------------------------- rate limits */
+
+/*
+ * MocaverseRateLimit (src/ratelimit.c, docs/ratelimit.md).  The hooks
+ * keep the shared-memory store in the process pool, so its counts and
+ * its lock outlive graceful restarts; each returns OK or an error status.
+ */
+int mv_ratelimit_pre_config(apr_pool_t *pconf);
+int mv_ratelimit_post_config(apr_pool_t *pconf, server_rec *s);
+void mv_ratelimit_child_init(apr_pool_t *p, server_rec *s);
+/*
+ * Counts the request against its route's rate group (per client IP for
+ * auth and api, per user for scan once q->user_id is known) and sets the
+ * RateLimit-Policy and RateLimit headers.  Returns 0 to go on, or 1 when
+ * it replied: 429 rate_limited with Retry-After, or 503 unavailable when
+ * the database store cannot count (fail closed).
+ */
+int mv_ratelimit(mv_req *q);
+
+/*
+ * Account lockout (MocaverseLoginLockout), counted in the database so it
+ * holds across processes and hosts.  `account` is the lower-cased e-mail
+ * of a login, or "otp:" + destination for one-time-code guesses; it is
+ * stored only as a keyed hash.
+ *
+ * mv_lockout_blocked counts this attempt as a failure *before* the
+ * credential is checked, so concurrent guesses cannot slip past the
+ * bound; a successful check then calls mv_lockout_cleared, and a wrong
+ * one needs no call.  Call both outside a transaction (each is one
+ * autocommitted statement).
+ *
+ * mv_lockout_blocked returns 0 (go on and check the credential), 1 when
+ * the account is locked (*retry_after set: reply with mv_reply_locked),
+ * or -1 when the database failed (reply with mv_reply_db_error).  With
+ * MocaverseLoginLockout 0 it returns 0 without touching the database.
+ * mv_lockout_cleared forgets the account's failures: 0, or -1 on failure.
+ */
+int mv_lockout_blocked(mv_req *q, const char *account, int *retry_after);
+int mv_lockout_cleared(mv_req *q, const char *account);
+/* 429 account_locked with Retry-After. */
+int mv_reply_locked(mv_req *q, int retry_after);
+
 /* ------------------------------------------------------------------ auth */
 
 /* 1 if the request carries the configured admin key (constant time). */

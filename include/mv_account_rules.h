@@ -18,6 +18,10 @@
 
 /* Label of the key under which refresh tokens are hashed for storage. */
 #define MV_REFRESH_KEY_LABEL "mod_mocaverse refresh token v1"
+/* Labels of the keys under which lockout accounts and database rate-limit
+ * buckets are hashed for storage. */
+#define MV_LOCKOUT_KEY_LABEL "mod_mocaverse lockout v1"
+#define MV_RATELIMIT_KEY_LABEL "mod_mocaverse rate limit v1"
 /* Label of the key under which one-time codes are hashed for storage. */
 #define MV_OTP_KEY_LABEL "mod_mocaverse one-time code v1"
 

@@ -7,6 +7,7 @@
  */
 #include "mv.h"
 #include "mv_crypto.h"
+#include "mv_ratelimit.h"
 
 #include "apr_file_io.h"
 
@@ -16,12 +17,6 @@ static const int rate_defaults[MV_RL_GROUPS][2] = {
     [MV_RL_AUTH] = {20, 60},
     [MV_RL_SCAN] = {60, 60},
     [MV_RL_API] = {600, 60},
-};
-
-static const char *const rate_group_names[MV_RL_GROUPS] = {
-    [MV_RL_AUTH] = "auth",
-    [MV_RL_SCAN] = "scan",
-    [MV_RL_API] = "api",
 };
 
 void *mv_config_create_server(apr_pool_t *p, server_rec *s)
@@ -397,7 +392,7 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *group,
     (void)d;
 
     for (g = 0; g < MV_RL_GROUPS; g++) {
-        if (!strcasecmp(group, rate_group_names[g])) {
+        if (!strcasecmp(group, mv_rl_group_name(g))) {
             break;
         }
     }

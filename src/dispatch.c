@@ -1,7 +1,8 @@
 /*
  * dispatch.c — the front door of every request: find the route (404, 405
- * with Allow), check the credentials the route asks for (401, 403), read
- * and parse the JSON body (415, 413, 400), then run the handler.
+ * with Allow), count it against its rate group (429), check the
+ * credentials the route asks for (401, 403), read and parse the JSON body
+ * (415, 413, 400), then run the handler.
  */
 #include "mv.h"
 #include "mv_jwt.h"
@@ -227,6 +228,7 @@ int mv_dispatch(request_rec *r)
                                                   &mocaverse_module);
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path, *allow, *method;
+    int per_user;
 
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config,
@@ -248,8 +250,16 @@ int mv_dispatch(request_rec *r)
     case FOUND:
         break;
     }
-    /* Credentials first: a body is read only for callers who may send it. */
-    if (authorize(q) || ((q->route->flags & MV_BODY) && parse_body(q))) {
+    /*
+     * Per-IP groups count every routed request, so guessing tokens or keys
+     * is limited too; the per-user group counts once the user is known.
+     * Credentials before the body: a body is read only for callers who may
+     * send it.
+     */
+    per_user = q->route->rate_group == MV_RL_SCAN;
+    if ((!per_user && mv_ratelimit(q)) || authorize(q) ||
+        (per_user && mv_ratelimit(q)) ||
+        ((q->route->flags & MV_BODY) && parse_body(q))) {
         return OK;
     }
     return q->route->handler(q);

@@ -152,11 +152,20 @@ static int login_with_email(mv_req *q)
     const char *hash = NULL;
     apr_int64_t user_id = 0;
     json_t *body = NULL;
+    int ok, retry_after;
     mv_db *db;
-    int ok;
 
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
+    }
+    /* Counted before the password is checked, whatever the e-mail: a
+     * burst of guesses gets exactly MocaverseLoginLockout checks, and a
+     * locked unknown e-mail looks like a locked account. */
+    switch (mv_lockout_blocked(q, email, &retry_after)) {
+    case 1:
+        return mv_reply_locked(q, retry_after);
+    case -1:
+        return mv_reply_db_error(q);
     }
     if (!(db = mv_db_get(q))) {
         return mv_reply_db_error(q);
@@ -176,6 +185,9 @@ static int login_with_email(mv_req *q)
     }
     if (!ok) {
         return login_failed(q, user_id);
+    }
+    if (mv_lockout_cleared(q, email) != 0) {
+        return mv_reply_db_error(q);
     }
     switch (mv_accounts_issue_tokens(q, user_id, &body)) {
     case MV_TOKENS_OK:

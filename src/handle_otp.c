@@ -297,8 +297,8 @@ static int verify_create(mv_req *q, mv_db *db, const otp_target *t,
 static int verify(mv_req *q)
 {
     otp_target t;
-    const char *otp, *code = NULL, *params[3];
-    int has_code;
+    const char *otp, *code = NULL, *account, *params[3];
+    int has_code, retry_after;
     PGresult *res;
     mv_db *db;
 
@@ -310,6 +310,14 @@ static int verify(mv_req *q)
     has_code = mv_accounts_invite_input(q, MV_OPTIONAL, &code);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
+    }
+    /* Guesses per destination are bounded across codes too. */
+    account = apr_pstrcat(q->r->pool, "otp:", t.destination, NULL);
+    switch (mv_lockout_blocked(q, account, &retry_after)) {
+    case 1:
+        return mv_reply_locked(q, retry_after);
+    case -1:
+        return mv_reply_db_error(q);
     }
     if (!(db = mv_db_get(q))) {
         return mv_reply_db_error(q);
@@ -328,6 +336,11 @@ static int verify(mv_req *q)
         }
         return mv_reply_error(q, HTTP_UNAUTHORIZED, "invalid_otp",
                               "The code is wrong, expired or used.");
+    }
+    /* The code is proven: forget the destination's failures with it. */
+    if (mv_lockout_cleared(q, account) != 0) {
+        mv_db_rollback(db);
+        return mv_reply_db_error(q);
     }
     if (!PQgetisnull(res, 0, 1)) {
         return mv_accounts_reply_tokens(
