@@ -247,22 +247,20 @@ int mv_ratelimit(mv_req *q);
  * of a login, or "otp:" + destination for one-time-code guesses; it is
  * stored only as a keyed hash.
  *
- * mv_lockout_blocked counts this attempt as a failure *before* the
+ * mv_lockout_refused counts this attempt as a failure *before* the
  * credential is checked, so concurrent guesses cannot slip past the
  * bound; a successful check then calls mv_lockout_cleared, and a wrong
  * one needs no call.  Call both outside a transaction (each is one
  * autocommitted statement).
  *
- * mv_lockout_blocked returns 0 (go on and check the credential), 1 when
- * the account is locked (*retry_after set: reply with mv_reply_locked),
- * or -1 when the database failed (reply with mv_reply_db_error).  With
- * MocaverseLoginLockout 0 it returns 0 without touching the database.
- * mv_lockout_cleared forgets the account's failures: 0, or -1 on failure.
+ * mv_lockout_refused returns 0 (go on and check the credential), or 1
+ * once it has answered the request: 429 account_locked with Retry-After,
+ * or the database error.  With MocaverseLoginLockout 0 it returns 0
+ * without touching the database.  mv_lockout_cleared forgets the
+ * account's failures: 0, or -1 on failure.
  */
-int mv_lockout_blocked(mv_req *q, const char *account, int *retry_after);
+int mv_lockout_refused(mv_req *q, const char *account);
 int mv_lockout_cleared(mv_req *q, const char *account);
-/* 429 account_locked with Retry-After. */
-int mv_reply_locked(mv_req *q, int retry_after);
 
 /* ------------------------------------------------------------------ auth */
 

@@ -152,7 +152,7 @@ static int login_with_email(mv_req *q)
     const char *hash = NULL;
     apr_int64_t user_id = 0;
     json_t *body = NULL;
-    int ok, retry_after;
+    int ok;
     mv_db *db;
 
     if (mv_has_invalid(q)) {
@@ -161,11 +161,8 @@ static int login_with_email(mv_req *q)
     /* Counted before the password is checked, whatever the e-mail: a
      * burst of guesses gets exactly MocaverseLoginLockout checks, and a
      * locked unknown e-mail looks like a locked account. */
-    switch (mv_lockout_blocked(q, email, &retry_after)) {
-    case 1:
-        return mv_reply_locked(q, retry_after);
-    case -1:
-        return mv_reply_db_error(q);
+    if (mv_lockout_refused(q, email)) {
+        return OK;
     }
     if (!(db = mv_db_get(q))) {
         return mv_reply_db_error(q);

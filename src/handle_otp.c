@@ -298,7 +298,7 @@ static int verify(mv_req *q)
 {
     otp_target t;
     const char *otp, *code = NULL, *account, *params[3];
-    int has_code, retry_after;
+    int has_code;
     PGresult *res;
     mv_db *db;
 
@@ -313,11 +313,8 @@ static int verify(mv_req *q)
     }
     /* Guesses per destination are bounded across codes too. */
     account = apr_pstrcat(q->r->pool, "otp:", t.destination, NULL);
-    switch (mv_lockout_blocked(q, account, &retry_after)) {
-    case 1:
-        return mv_reply_locked(q, retry_after);
-    case -1:
-        return mv_reply_db_error(q);
+    if (mv_lockout_refused(q, account)) {
+        return OK;
     }
     if (!(db = mv_db_get(q))) {
         return mv_reply_db_error(q);

@@ -7,7 +7,7 @@
  * The window is anchored at the first failure, as for rate limits: after
  * FAILURES failed attempts within SECONDS of the first one, the account's
  * attempts get 429 until those SECONDS have passed.  An attempt counts as
- * a failure from the moment it is let through (mv_lockout_blocked) until
+ * a failure from the moment it is let through (mv_lockout_refused) until
  * it proves to be a success (mv_lockout_cleared), so a burst of
  * simultaneous guesses gets at most FAILURES checks, not one per request.
  */
@@ -55,7 +55,8 @@ static const char *account_key(mv_req *q, const char *account)
     return hash;
 }
 
-int mv_lockout_blocked(mv_req *q, const char *account, int *retry_after)
+/* Counts the attempt: 0 allowed, 1 locked (*retry_after set), -1 failed. */
+static int lockout_blocked(mv_req *q, const char *account, int *retry_after)
 {
     const char *params[3], *failures, *left;
     mv_rl_verdict v;
@@ -104,11 +105,23 @@ int mv_lockout_cleared(mv_req *q, const char *account)
     return mv_db_exec(db, &STMT_CLEAR, params) ? 0 : -1;
 }
 
-int mv_reply_locked(mv_req *q, int retry_after)
+int mv_lockout_refused(mv_req *q, const char *account)
 {
-    apr_table_setn(q->r->headers_out, "Retry-After",
-                   apr_itoa(q->r->pool, retry_after > 0 ? retry_after : 1));
-    return mv_reply_error(q, HTTP_TOO_MANY_REQUESTS, "account_locked",
-                          "Too many failed attempts for this account; "
-                          "try again later.");
+    int retry_after;
+
+    switch (lockout_blocked(q, account, &retry_after)) {
+    case 0:
+        return 0;
+    case 1:
+        apr_table_setn(q->r->headers_out, "Retry-After",
+                       apr_itoa(q->r->pool,
+                                retry_after > 0 ? retry_after : 1));
+        mv_reply_error(q, HTTP_TOO_MANY_REQUESTS, "account_locked",
+                       "Too many failed attempts for this account; "
+                       "try again later.");
+        return 1;
+    default:
+        mv_reply_db_error(q);
+        return 1;
+    }
 }
