@@ -64,8 +64,12 @@ function init(args)
     if mode ~= "mix" then response = nil end
 end
 
+-- The user of this thread's n-th request: threads take turns through the
+-- list, so requests in flight at the same time belong to different users
+-- (as with pgbench's random users, two scans rarely wait for the same
+-- balance row).
 local function user(n)
-    return users[(n + index) % #users + 1]
+    return users[(n * nthreads + index) % #users + 1]
 end
 
 local function bearer(u, extra)
