@@ -65,11 +65,9 @@ function init(args)
     if mode ~= "mix" then response = nil end
 end
 
--- The user of a request: uniformly random, as pgbench's random(1, users)
--- in the ceiling's script.  (Taking users in turn looks fairer but puts
--- the requests in flight on neighbouring balance rows, one heap page and
--- one index page, which PostgreSQL then fights over; it slowed every
--- redemption by a factor of two to six.)
+-- The user of a request: uniformly random, like pgbench's random(1, users)
+-- in the ceiling's script, so both sides run the same (small) risk of two
+-- redemptions waiting for the same balance row.
 local function user(n)
     return users[math.random(#users)]
 end
