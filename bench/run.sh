@@ -94,8 +94,9 @@ sql -v users="$USERS" -v ledger_rows="$LEDGER_ROWS" \
     -v login_email="$LOGIN_EMAIL" -v login_hash="$login_hash" \
     -f "$MV_ROOT/bench/seed.sql" >/dev/null || die "seeding failed"
 
-# Coupon numbers (bench_token): module scans, then the pgbench ceiling,
-# then the memory run; each scan range serves its warm-up, then its run.
+# Coupon numbers k (token bench_token(k), and id k: the table is fresh):
+# module scans, then the pgbench ceiling, then the memory run; each scan
+# range serves its warm-up, then its measured run.
 SCAN_BASE=1
 PGB_BASE=$(( SCAN_BASE + 2 * SCAN_RANGE ))
 MEM_BASE=$(( PGB_BASE + 2 * SCAN_RANGE ))
@@ -106,12 +107,11 @@ SELECT 1, bench_token(k), 10 FROM generate_series(1, :last) AS k;
 UPDATE coupon_batches SET count = :last WHERE id = 1;
 SQL
     die "seeding coupons failed"
-# Statistics for the seeded tables only.  An empty table that has been
-# analysed is planned as empty: each connection's cached foreign-key check
-# on scans (from ledger.scan_id) would then read scans sequentially for
-# the rest of the connection's life, every redemption slower than the
-# last; left unanalysed, it is planned like the fresh table of a new
-# deployment.
+# Statistics for the seeded tables only.  A table analysed while empty is
+# planned by its current size (a never-analysed one as ten pages at
+# least): each connection's cached foreign-key check on scans (from
+# ledger.scan_id) would then read scans sequentially for the rest of the
+# connection's life, every redemption slower than the last.
 mv_psql "$pgport" -U postgres -d "$MV_DB" -c "VACUUM ANALYZE users,
     invite_codes, ledger, balances, coupon_batches, coupons" >/dev/null
 
