@@ -21,6 +21,10 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
+# make bench: helpers linked with the core code, and the pgbench scripts
+# generated from the SQL the module prepares (once src/rewards_sql.h exists).
+BENCH_BIN := $(BUILD)/bench/mvbench
+BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test unit integration bench clean format
 
@@ -64,6 +68,20 @@ unit: $(UNIT_BIN)
 
 integration: $(SO) $(IT_BIN)
 	@tests/integration/run.sh $(IT_BIN)
+
+bench: deps all $(BENCH_BIN) $(BENCH_SQL)
+	@bench/run.sh
+
+$(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lpthread
+
+$(BUILD)/bench/sqlgen: bench/sqlgen.c src/rewards_sql.h
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -Isrc -o $@ $<
+
+$(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
+	$< $* >$@.tmp && mv $@.tmp $@
 
 clean:
 	rm -rf $(BUILD) $(BUILD).log .libs *.la *.lo *.slo *.o \
