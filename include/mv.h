@@ -74,6 +74,9 @@ typedef struct {
     int coupon_batch_max;
     int pwhash_ops;
     int pwhash_mem_mib;
+    /* Process-local state hung off the configuration at post_config (the
+     * configuration itself stays read-only at request time). */
+    apr_uint64_t *health_probe;     /* last /health probe, handle_system.c */
 } mv_config;
 
 /* Per-directory configuration: the <Location> path the handler was set in. */

@@ -96,7 +96,6 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
 {
     int g;
 
-    (void)p;
     if (!c->jwt_secret) {
         return "MocaverseJWTSecret or MocaverseJWTSecretFile is required";
     }
@@ -123,6 +122,7 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
     DEFAULT(coupon_batch_max, 10000);
     DEFAULT(pwhash_ops, 2);
     DEFAULT(pwhash_mem_mib, 19);
+    c->health_probe = apr_pcalloc(p, sizeof(*c->health_probe));
     return NULL;
 }
 

@@ -6,12 +6,39 @@
 
 static const mv_stmt STMT_HEALTH = {"mv_health", 0, "SELECT 1"};
 
-/* 200 when a real query reaches the database, 503 otherwise. */
-static int health(mv_req *q)
+/* How old a database probe /health may answer from.  Load balancers poll
+ * /health many times a second across many processes; one real query per
+ * process per interval tells them the same within a second, without
+ * making the probe itself a load on the database. */
+#define HEALTH_PROBE_MAX_AGE apr_time_from_sec(1)
+
+/* 1 if a real query reaches the database now. */
+static int health_probe(mv_req *q)
 {
     mv_db *db = mv_db_get(q);
 
-    if (!db || !mv_db_exec(db, &STMT_HEALTH, NULL)) {
+    return db && mv_db_exec(db, &STMT_HEALTH, NULL) != NULL;
+}
+
+/*
+ * 200 when the database answered a query at most HEALTH_PROBE_MAX_AGE ago,
+ * 503 otherwise.  The last probe of this process and server is kept as
+ * (time << 1 | ok) in one word, so threads share it without a lock; two
+ * threads that find it stale at once both probe, which is harmless.
+ */
+static int health(mv_req *q)
+{
+    apr_uint64_t *cell = q->cfg->health_probe;
+    apr_uint64_t last = __atomic_load_n(cell, __ATOMIC_RELAXED);
+    apr_time_t now = apr_time_now(), at = (apr_time_t)(last >> 1);
+    int ok = (int)(last & 1);
+
+    if (!last || now - at >= HEALTH_PROBE_MAX_AGE || now < at) {
+        ok = health_probe(q);
+        __atomic_store_n(cell, ((apr_uint64_t)now << 1) | (apr_uint64_t)ok,
+                         __ATOMIC_RELAXED);
+    }
+    if (!ok) {
         return mv_reply_json(q, HTTP_SERVICE_UNAVAILABLE,
                              json_pack("{s:s, s:s}", "status", "unavailable",
                                        "database", "down"));
