@@ -18,6 +18,7 @@
 #   BENCH_ONLY          comma-separated subset of: health me scan wallet
 #                       login generate memory (their ceilings come along)
 #   BENCH_OUT (build/bench)      where results.md goes
+#   BENCH_RATELIMIT (off)  on: rate limiters counting, with unreachable quotas
 set -uo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -121,6 +122,11 @@ new_secret "$H/jwt.secret" 48
 new_secret "$H/admin.key" 24
 port=$(free_port)
 httpd_conf "$H" "$port" "$pgport" "$MV_ROOT/conf/bench.conf"
+# BENCH_RATELIMIT=on: the limiters run (shm store) with quotas no run
+# reaches, to measure what counting costs against a run without them.
+if [ "${BENCH_RATELIMIT:-off}" = on ]; then
+    printf 'MocaverseRateLimit %s 100000000 60\n' auth scan api >>"$H/httpd.conf"
+fi
 # The static ceiling: a 20-byte file under the <Location "/static"> that
 # conf/httpd.conf.in hands to httpd's default handler.
 mkdir -p "$H/htdocs/static"
