@@ -7,14 +7,17 @@
  * Verification is on every authenticated request, so it avoids work that
  * buys no security: the header is compared with the one header signed
  * here instead of being decoded and parsed, the HMAC key schedule is done
- * once per key (mv_jwt_key) and the public segments are decoded with a
- * plain strict base64url decoder. Only the MAC comparison needs constant
- * time, and it has it.
+ * once per key (mv_jwt_key), the public segments are decoded with a
+ * plain strict base64url decoder, and claims in the plain shape this
+ * module signs are read without building a jansson tree (anything else
+ * still goes to jansson). Only the MAC comparison needs constant time,
+ * and it has it.
  */
 #include "mv_jwt.h"
 #include "mv_validate.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,14 +207,235 @@ static int mv_jwt_check_hmac(const mv_jwt_key *k,
     return ok;
 }
 
-/* 1 if v is a JSON number whose value is <= limit; else 0. */
-static int mv_jwt_number_le(json_t *v, long long limit)
+/* One claim of the payload as read, whichever reader read it. */
+typedef enum {
+    MV_CLAIM_ABSENT = 0,
+    MV_CLAIM_STRING,        /* s[0..len), may hold NUL bytes */
+    MV_CLAIM_INTEGER,       /* i */
+    MV_CLAIM_REAL,          /* d */
+    MV_CLAIM_OTHER          /* true, false, null, array or object */
+} mv_claim_kind;
+
+typedef struct {
+    mv_claim_kind kind;
+    const char *s;          /* borrowed from the reader's buffer or tree */
+    size_t len;
+    long long i;
+    double d;
+} mv_claim;
+
+/* The claims that are checked; other claims are ignored. */
+typedef struct {
+    mv_claim type, iss, sub, user_id, jti, iat, nbf, exp;
+} mv_claims;
+
+/* Name and place in mv_claims of each checked claim. */
+static const struct {
+    const char *name;
+    size_t off;
+} mv_claim_names[] = {
+    {"type", offsetof(mv_claims, type)},
+    {"iss", offsetof(mv_claims, iss)},
+    {"sub", offsetof(mv_claims, sub)},
+    {"userId", offsetof(mv_claims, user_id)},
+    {"jti", offsetof(mv_claims, jti)},
+    {"iat", offsetof(mv_claims, iat)},
+    {"nbf", offsetof(mv_claims, nbf)},
+    {"exp", offsetof(mv_claims, exp)},
+};
+
+#define MV_CLAIM_NAMES (sizeof mv_claim_names / sizeof mv_claim_names[0])
+
+/* The slot i of c (in mv_claim_names order); never NULL. */
+static mv_claim *mv_claims_slot(mv_claims *c, size_t i)
 {
-    if (json_is_integer(v)) {
-        return json_integer_value(v) <= limit;
+    return (mv_claim *)((char *)c + mv_claim_names[i].off);
+}
+
+/* Fills c from the JSON object obj (jansson's reading); the strings stay
+ * borrowed from obj, so c is valid until obj is released. */
+static void mv_claims_from_json(json_t *obj, mv_claims *c)
+{
+    size_t i;
+
+    memset(c, 0, sizeof *c);
+    for (i = 0; i < MV_CLAIM_NAMES; i++) {
+        json_t *v = json_object_get(obj, mv_claim_names[i].name);
+        mv_claim *slot = mv_claims_slot(c, i);
+
+        if (v == NULL) {
+            slot->kind = MV_CLAIM_ABSENT;
+        } else if (json_is_string(v)) {
+            slot->kind = MV_CLAIM_STRING;
+            slot->s = json_string_value(v);
+            slot->len = json_string_length(v);
+        } else if (json_is_integer(v)) {
+            slot->kind = MV_CLAIM_INTEGER;
+            slot->i = json_integer_value(v);
+        } else if (json_is_real(v)) {
+            slot->kind = MV_CLAIM_REAL;
+            slot->d = json_real_value(v);
+        } else {
+            slot->kind = MV_CLAIM_OTHER;
+        }
     }
-    if (json_is_real(v)) {
-        return json_real_value(v) <= (double)limit;
+}
+
+/* p advanced past JSON whitespace, at most to end. */
+static const char *mv_json_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+    return p;
+}
+
+/* At *pp a string of printable ASCII without escapes: sets s, len, moves
+ * *pp past the closing quote and returns 1. Anything else: 0. */
+static int mv_json_plain_string(const char **pp, const char *end,
+                                const char **s, size_t *len)
+{
+    const char *p = *pp;
+
+    if (p == end || *p != '"') {
+        return 0;
+    }
+    *s = ++p;
+    while (p < end && *p != '"') {
+        unsigned char ch = (unsigned char)*p;
+
+        if (ch < 0x20 || ch > 0x7e || ch == '\\') {
+            return 0;
+        }
+        p++;
+    }
+    if (p == end) {
+        return 0;
+    }
+    *len = (size_t)(p - *s);
+    *pp = p + 1;
+    return 1;
+}
+
+#define MV_JSON_PLAIN_DIGITS 18     /* always within long long */
+
+/* At *pp a JSON integer of at most MV_JSON_PLAIN_DIGITS digits: sets *v,
+ * moves *pp past the digits and returns 1. Anything else: 0. A fraction or
+ * exponent is left at *pp, where the caller finds neither ',' nor '}'. */
+static int mv_json_plain_integer(const char **pp, const char *end,
+                                 long long *v)
+{
+    const char *p = *pp;
+    int neg = 0, digits = 0;
+    long long x = 0;
+
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p == end || *p < '0' || *p > '9'
+        || (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')) {
+        return 0;
+    }
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (++digits > MV_JSON_PLAIN_DIGITS) {
+            return 0;
+        }
+        x = x * 10 + (*p - '0');
+    }
+    *v = neg ? -x : x;
+    *pp = p;
+    return 1;
+}
+
+#define MV_JSON_PLAIN_MEMBERS 16
+
+/* Reads buf[0..n) into c when it is a plain JSON object: at most
+ * MV_JSON_PLAIN_MEMBERS members, no duplicate key, keys and string values
+ * printable ASCII without escapes, other values integers as read by
+ * mv_json_plain_integer, JSON whitespace anywhere. On such input jansson
+ * reads exactly the same values, so this returns 1 with c filled (strings
+ * borrowed from buf). It returns 0 for everything else, well-formed or
+ * not, and the caller asks jansson: it declines, it never refuses. */
+static int mv_claims_read_plain(const char *buf, size_t n, mv_claims *c)
+{
+    const char *p = buf, *end = buf + n;
+    const char *keys[MV_JSON_PLAIN_MEMBERS];
+    size_t keylens[MV_JSON_PLAIN_MEMBERS];
+    size_t nkeys = 0, i;
+
+    memset(c, 0, sizeof *c);
+    p = mv_json_ws(p, end);
+    if (p == end || *p++ != '{') {
+        return 0;
+    }
+    p = mv_json_ws(p, end);
+    if (p < end && *p == '}') {
+        return mv_json_ws(p + 1, end) == end;
+    }
+    for (;;) {
+        mv_claim v;
+        const char *key;
+        size_t keylen;
+
+        memset(&v, 0, sizeof v);
+        if (nkeys == MV_JSON_PLAIN_MEMBERS
+            || !mv_json_plain_string(&p, end, &key, &keylen)) {
+            return 0;
+        }
+        for (i = 0; i < nkeys; i++) {
+            if (keylens[i] == keylen && memcmp(keys[i], key, keylen) == 0) {
+                return 0;
+            }
+        }
+        keys[nkeys] = key;
+        keylens[nkeys++] = keylen;
+        p = mv_json_ws(p, end);
+        if (p == end || *p++ != ':') {
+            return 0;
+        }
+        p = mv_json_ws(p, end);
+        if (mv_json_plain_string(&p, end, &v.s, &v.len)) {
+            v.kind = MV_CLAIM_STRING;
+        } else if (mv_json_plain_integer(&p, end, &v.i)) {
+            v.kind = MV_CLAIM_INTEGER;
+        } else {
+            return 0;
+        }
+        for (i = 0; i < MV_CLAIM_NAMES; i++) {
+            if (strlen(mv_claim_names[i].name) == keylen
+                && memcmp(mv_claim_names[i].name, key, keylen) == 0) {
+                *mv_claims_slot(c, i) = v;
+            }
+        }
+        p = mv_json_ws(p, end);
+        if (p < end && *p == '}') {
+            return mv_json_ws(p + 1, end) == end;
+        }
+        if (p == end || *p++ != ',') {
+            return 0;
+        }
+        p = mv_json_ws(p, end);
+    }
+}
+
+/* 1 if claim v is the string s exactly (length included); else 0. */
+static int mv_claim_is(const mv_claim *v, const char *s)
+{
+    size_t n = strlen(s);
+
+    return v->kind == MV_CLAIM_STRING && v->len == n
+           && memcmp(v->s, s, n) == 0;
+}
+
+/* 1 if claim v is a number whose value is <= limit; else 0. */
+static int mv_claim_number_le(const mv_claim *v, long long limit)
+{
+    if (v->kind == MV_CLAIM_INTEGER) {
+        return v->i <= limit;
+    }
+    if (v->kind == MV_CLAIM_REAL) {
+        return v->d <= (double)limit;
     }
     return 0;
 }
@@ -222,52 +446,82 @@ static long long mv_jwt_skewed(long long now)
     return now > LLONG_MAX - MV_JWT_LEEWAY ? LLONG_MAX : now + MV_JWT_LEEWAY;
 }
 
-/* MV_JWT_OK and *uid set if the claims object is a valid access token at
- * time now for issuer, else the refusal status. */
-static mv_jwt_status mv_jwt_check_claims(json_t *c, const char *issuer,
-                                         long long now, long long *uid)
+#define MV_JWT_SUB_MAX 19           /* digits of LLONG_MAX */
+
+/* MV_JWT_OK and *uid set if the claims c are a valid access token at time
+ * now for issuer, else the refusal status. */
+static mv_jwt_status mv_jwt_check_claims(const mv_claims *c,
+                                         const char *issuer, long long now,
+                                         long long *uid)
 {
-    json_t *type = json_object_get(c, "type");
-    json_t *iss = json_object_get(c, "iss");
-    json_t *sub = json_object_get(c, "sub");
-    json_t *user = json_object_get(c, "userId");
-    json_t *jti = json_object_get(c, "jti");
-    json_t *iat = json_object_get(c, "iat");
-    json_t *nbf = json_object_get(c, "nbf");
-    json_t *exp = json_object_get(c, "exp");
+    char sub[MV_JWT_SUB_MAX + 1];
     long long id;
 
-    if (!json_is_string(type) || strcmp(json_string_value(type), "access")) {
+    if (!mv_claim_is(&c->type, "access") || !mv_claim_is(&c->iss, issuer)) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (!json_is_string(iss) || strcmp(json_string_value(iss), issuer)) {
+    if (c->sub.kind != MV_CLAIM_STRING || c->sub.len > MV_JWT_SUB_MAX
+        || memchr(c->sub.s, '\0', c->sub.len) != NULL) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (!json_is_string(sub)
-        || !mv_parse_id(json_string_value(sub), LLONG_MAX, &id)) {
+    memcpy(sub, c->sub.s, c->sub.len);
+    sub[c->sub.len] = '\0';
+    if (!mv_parse_id(sub, LLONG_MAX, &id)) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (user != NULL
-        && (!json_is_integer(user) || json_integer_value(user) != id)) {
+    if (c->user_id.kind != MV_CLAIM_ABSENT
+        && (c->user_id.kind != MV_CLAIM_INTEGER || c->user_id.i != id)) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (!json_is_string(jti)) {
+    if (c->jti.kind != MV_CLAIM_STRING) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (!mv_jwt_number_le(iat, mv_jwt_skewed(now))) {
+    if (!mv_claim_number_le(&c->iat, mv_jwt_skewed(now))) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (nbf != NULL && !mv_jwt_number_le(nbf, mv_jwt_skewed(now))) {
+    if (c->nbf.kind != MV_CLAIM_ABSENT
+        && !mv_claim_number_le(&c->nbf, mv_jwt_skewed(now))) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (!json_is_number(exp)) {
+    if (c->exp.kind != MV_CLAIM_INTEGER && c->exp.kind != MV_CLAIM_REAL) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (mv_jwt_number_le(exp, now)) {
+    if (mv_claim_number_le(&c->exp, now)) {
         return MV_JWT_EXPIRED;
     }
     *uid = id;
     return MV_JWT_OK;
+}
+
+/* Decodes the payload segment b64[0..len) and checks its claims: the plain
+ * reader when it accepts the text, else jansson (an object without
+ * duplicate keys, or MV_JWT_MALFORMED). MV_JWT_OK and *uid set, or the
+ * refusal status. */
+static mv_jwt_status mv_jwt_read_claims(const char *b64, size_t len,
+                                        const char *issuer, long long now,
+                                        long long *uid)
+{
+    unsigned char buf[MV_JWT_TOKEN_MAX];
+    size_t n = 0;
+    mv_claims c;
+    json_t *obj;
+    mv_jwt_status st;
+
+    if (mv_jwt_b64url_decode(b64, len, buf, sizeof buf, &n) != 0) {
+        return MV_JWT_MALFORMED;
+    }
+    if (mv_claims_read_plain((const char *)buf, n, &c)) {
+        return mv_jwt_check_claims(&c, issuer, now, uid);
+    }
+    obj = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+    if (obj == NULL || !json_is_object(obj)) {
+        json_decref(obj);
+        return MV_JWT_MALFORMED;
+    }
+    mv_claims_from_json(obj, &c);
+    st = mv_jwt_check_claims(&c, issuer, now, uid);
+    json_decref(obj);
+    return st;
 }
 
 /* Prepares k for key; 0, or -1 with k verifying nothing. */
@@ -296,7 +550,6 @@ mv_jwt_status mv_jwt_verify_with(const mv_jwt_key *k, const char *issuer,
 {
     const char *dot1, *dot2;
     size_t len, hlen, plen;
-    json_t *claims;
     mv_jwt_status st;
     long long id = 0;
 
@@ -334,12 +587,7 @@ mv_jwt_status mv_jwt_verify_with(const mv_jwt_key *k, const char *issuer,
         return MV_JWT_BAD_SIGNATURE;
     }
 
-    claims = mv_jwt_segment_json(dot1 + 1, plen);
-    if (claims == NULL) {
-        return MV_JWT_MALFORMED;
-    }
-    st = mv_jwt_check_claims(claims, issuer, now, &id);
-    json_decref(claims);
+    st = mv_jwt_read_claims(dot1 + 1, plen, issuer, now, &id);
     if (st == MV_JWT_OK && user_id != NULL) {
         *user_id = id;
     }

@@ -595,6 +595,130 @@ static void test_verify_refuses_signed_non_object_payload(void **state)
                      MV_JWT_MALFORMED);
 }
 
+/* Payloads read by both claim readers: plain JSON, and the shapes the
+ * plain reader must leave to jansson (escapes, non-ASCII, reals, big or
+ * malformed numbers, duplicates, nesting, trailing text). */
+static const char *const READER_PAYLOADS[] = {
+    "{\"exp\":1700000900,\"iat\":1700000000,\"iss\":\"" ISS "\","
+    "\"jti\":\"j\",\"sub\":\"42\",\"type\":\"access\",\"userId\":42}",
+    " {\r\n\t\"sub\" : \"42\" , \"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\"}\n ",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"mod\\u005fmocaverse\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"4\\u00002\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\\u0000x\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\xc3\xa9\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\xc3\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1.7e9,\"exp\":1700000900.0,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":-0,\"exp\":1700000900,\"jti\":\"j\",\"userId\":42}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":01,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":999999999999999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":9999999999999999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\","
+    "\"userId\":-42}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\","
+    "\"userId\":42.0}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"sub\":\"1\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"s\\u0075b\":\"1\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":[\"j\"]}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":null}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}x",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"\"k\":1}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":-,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"\":1,"
+    "\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}",
+    "{\"sub\":\"42\",\"type\":\"acc\tess\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1699999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\"=\"j\"}",
+};
+
+/* The same payload with an array member first, which the plain reader
+ * never takes, so jansson reads it; into out (outsz bytes). */
+static void jansson_only(const char *payload, char *out, size_t outsz)
+{
+    const char *rest = payload + strspn(payload, " \t\r\n");
+
+    assert_true(rest[0] == '{');
+    snprintf(out, outsz, "{\"zz\":[]%s%s", rest[1] == '}' ? "" : ",",
+             rest + 1);
+}
+
+static void test_claim_readers_agree(void **state)
+{
+    char forced[2048];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof READER_PAYLOADS / sizeof READER_PAYLOADS[0];
+         i++) {
+        long long uid1 = -1, uid2 = -1;
+        mv_jwt_status st1, st2;
+
+        jansson_only(READER_PAYLOADS[i], forced, sizeof forced);
+        st1 = verify_claims(READER_PAYLOADS[i], &uid1);
+        st2 = verify_claims(forced, &uid2);
+        if (st1 != st2 || uid1 != uid2) {
+            fail_msg("payload %zu: %s/%lld, through jansson %s/%lld", i,
+                     mv_jwt_status_str(st1), uid1, mv_jwt_status_str(st2),
+                     uid2);
+        }
+    }
+    /* and the verdicts are the expected ones */
+    assert_int_equal(verify_claims(READER_PAYLOADS[0], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[1], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[2], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[3], NULL),
+                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+    assert_int_equal(verify_claims(READER_PAYLOADS[4], NULL),
+                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+    assert_int_equal(verify_claims(READER_PAYLOADS[5], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[6], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[8], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[9], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[10], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[11], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[14], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[24], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[25], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[26], NULL),
+                     MV_JWT_EXPIRED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[27], NULL),
+                     MV_JWT_MALFORMED);
+}
+
 static void test_verify_refuses_garbage_and_wrong_segment_counts(void **state)
 {
     char *tok, *cut;
@@ -700,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_verify_checks_sub_and_user_id_agree),
         cmocka_unit_test(test_verify_checks_time_claims),
         cmocka_unit_test(test_verify_refuses_signed_non_object_payload),
+        cmocka_unit_test(test_claim_readers_agree),
         cmocka_unit_test(
             test_verify_refuses_garbage_and_wrong_segment_counts),
         cmocka_unit_test(test_verify_refuses_huge_token_before_parsing),
