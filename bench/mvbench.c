@@ -12,6 +12,12 @@
  *       the login ceiling: THREADS threads verify one password against a
  *       hash of that cost with crypto_pwhash_str_verify for SECONDS;
  *       prints "verifies=N seconds=S rate=R p50_ms=X p99_ms=Y"
+ *   mvbench jwt-verify COUNT
+ *       the cost of one access-token check: verifies a token signed as the
+ *       module signs them COUNT times with a prepared key (as the module
+ *       does, mv_jwt_verify_with) and COUNT times with the raw key
+ *       (mv_jwt_verify); prints "verifies=N prepared_ns=X raw_ns=Y". Run
+ *       it under valgrind --tool=callgrind for instruction counts.
  *
  * Exit status 0 on success, 2 on bad usage, 1 on failure.
  */
@@ -31,6 +37,7 @@
 #define PASSWORD_MAX 1024
 #define VERIFY_PASSWORD "bench-password-1"
 #define SAMPLES_MAX (1 << 20)       /* per-verify latencies kept, at most */
+#define MV_BENCH_ISSUER "mod_mocaverse"  /* the module's default issuer */
 
 /* Parses a decimal long long in [min, max] into *out; 0 ok, -1 invalid. */
 static int parse_ll(const char *s, long long min, long long max,
@@ -231,12 +238,59 @@ static int cmd_verify_rate(char **argv)
     return fails ? 1 : 0;
 }
 
+/* jwt-verify: nanoseconds per verification, prepared and raw key. */
+static int cmd_jwt_verify(char **argv)
+{
+    static const unsigned char key[] =
+        "mvbench-jwt-secret-0123456789abcdef0123456789";
+    const long long now = (long long)time(NULL);
+    char jti[MV_UUID_LEN + 1];
+    long long count, i, uid;
+    double t0, t1, t2;
+    mv_jwt_key k;
+    char *tok;
+    int fails = 0;
+
+    if (parse_ll(argv[0], 1, 1000000000LL, &count) != 0) {
+        return 2;
+    }
+    mv_uuid_v4(jti);
+    tok = mv_jwt_sign(key, sizeof key - 1, MV_BENCH_ISSUER, 123456, now,
+                      900, jti);
+    if (tok == NULL || mv_jwt_key_init(&k, key, sizeof key - 1) != 0) {
+        fprintf(stderr, "mv_jwt_sign or mv_jwt_key_init failed\n");
+        free(tok);
+        return 1;
+    }
+    t0 = now_sec();
+    for (i = 0; i < count; i++) {
+        fails |= mv_jwt_verify_with(&k, MV_BENCH_ISSUER, tok, now, &uid)
+                 != MV_JWT_OK;
+    }
+    t1 = now_sec();
+    for (i = 0; i < count; i++) {
+        fails |= mv_jwt_verify(key, sizeof key - 1, MV_BENCH_ISSUER, tok,
+                               now, &uid) != MV_JWT_OK;
+    }
+    t2 = now_sec();
+    mv_jwt_key_clear(&k);
+    free(tok);
+    if (fails) {
+        fprintf(stderr, "a verification failed\n");
+        return 1;
+    }
+    printf("verifies=%lld prepared_ns=%.0f raw_ns=%.0f\n", count,
+           (t1 - t0) * 1e9 / (double)count, (t2 - t1) * 1e9 / (double)count);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr,
             "usage: mvbench tokens SECRET_FILE ISSUER FIRST LAST TTL\n"
             "       mvbench pwhash OPS MEM_MIB < password\n"
-            "       mvbench verify-rate SECONDS THREADS OPS MEM_MIB\n");
+            "       mvbench verify-rate SECONDS THREADS OPS MEM_MIB\n"
+            "       mvbench jwt-verify COUNT\n");
     return 2;
 }
 
@@ -254,6 +308,8 @@ int main(int argc, char **argv)
         rc = cmd_pwhash(argv + 2);
     } else if (argc == 6 && strcmp(argv[1], "verify-rate") == 0) {
         rc = cmd_verify_rate(argv + 2);
+    } else if (argc == 3 && strcmp(argv[1], "jwt-verify") == 0) {
+        rc = cmd_jwt_verify(argv + 2);
     }
     return rc == 2 ? usage() : rc;
 }

@@ -55,6 +55,9 @@ typedef struct {
 typedef struct {
     const char *jwt_secret;
     apr_size_t jwt_secret_len;
+    /* jwt_secret prepared for verification (mv_jwt_key), made by
+     * mv_config_finalize in pconf and zeroed when pconf is cleared */
+    const struct mv_jwt_key *jwt_key;
     const char *admin_key;          /* NULL: admin routes answer 403 */
     apr_size_t admin_key_len;
     const char *issuer;
@@ -89,7 +92,8 @@ void *mv_config_create_server(apr_pool_t *p, server_rec *s);
 void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv);
 void *mv_config_create_dir(apr_pool_t *p, char *dir);
 void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
-/* Applies defaults and checks required directives; NULL or an error. */
+/* Applies defaults, checks required directives and prepares the JWT key
+ * (allocated from p, zeroed by a cleanup of p); NULL or an error. */
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p);
 
 /* --------------------------------------------------------------- request */

@@ -7,6 +7,7 @@
  */
 #include "mv.h"
 #include "mv_crypto.h"
+#include "mv_jwt.h"
 #include "mv_ratelimit.h"
 
 #include "apr_file_io.h"
@@ -92,13 +93,28 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
 
 #define DEFAULT(f, v) if (c->f == UNSET) c->f = (v)
 
+/* Pool cleanup: zeroes the prepared JWT key k. */
+static apr_status_t clear_jwt_key(void *k)
+{
+    mv_jwt_key_clear(k);
+    return APR_SUCCESS;
+}
+
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
 {
+    mv_jwt_key *key;
     int g;
 
     if (!c->jwt_secret) {
         return "MocaverseJWTSecret or MocaverseJWTSecretFile is required";
     }
+    key = apr_palloc(p, sizeof(*key));
+    if (mv_jwt_key_init(key, (const unsigned char *)c->jwt_secret,
+                        c->jwt_secret_len) != 0) {
+        return "MocaverseJWTSecret: the secret is too short";
+    }
+    apr_pool_cleanup_register(p, key, clear_jwt_key, apr_pool_cleanup_null);
+    c->jwt_key = key;
     if (!c->issuer) {
         c->issuer = MV_NAME;
     }

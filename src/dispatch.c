@@ -193,10 +193,9 @@ static int authenticate_bearer(mv_req *q)
     long long uid;
 
     if (!token ||
-        mv_jwt_verify((const unsigned char *)q->cfg->jwt_secret,
-                      q->cfg->jwt_secret_len, q->cfg->issuer, token,
-                      (long long)apr_time_sec(q->r->request_time),
-                      &uid) != MV_JWT_OK) {
+        mv_jwt_verify_with(q->cfg->jwt_key, q->cfg->issuer, token,
+                           (long long)apr_time_sec(q->r->request_time),
+                           &uid) != MV_JWT_OK) {
         return 0;
     }
     q->user_id = uid;

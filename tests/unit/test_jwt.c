@@ -64,6 +64,21 @@ static void craft(const char *header, const char *payload,
     }
 }
 
+/* Replaces the signature of the token in tok (outsz bytes) with the HS256
+ * HMAC under KEY of its first two segments, as they are now. */
+static void resign(char *tok, size_t outsz)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    char *dot2 = strrchr(tok, '.');
+    size_t n = (size_t)(dot2 - tok);
+
+    crypto_auth_hmacsha256_init(&st, KEY, KEYLEN);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)tok, n);
+    crypto_auth_hmacsha256_final(&st, mac);
+    b64url(mac, sizeof mac, dot2 + 1, outsz - n - 1);
+}
+
 /* Verifies a crafted HS256 token carrying payload under KEY at NOW. */
 static mv_jwt_status verify_claims(const char *payload, long long *uid)
 {
@@ -226,10 +241,129 @@ static void test_verify_refuses_other_alg_spellings_and_headers(void **state)
     craft("[\"HS256\"]", payload, KEY, KEYLEN, tok, sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
-    /* the same claims under a plain HS256 header are fine */
+    /* an HS256 header other than the one this module signs is refused */
     craft("{\"alg\":\"HS256\"}", payload, KEY, KEYLEN, tok, sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    /* the same claims under the module's own header are fine */
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_OK);
+}
+
+static void test_signed_header_is_the_canonical_one(void **state)
+{
+    char h[128];
+    const char *json = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char *tok;
+
+    (void)state;
+    b64url(json, strlen(json), h, sizeof h);
+    assert_string_equal(h, MV_JWT_HEADER);
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    assert_memory_equal(tok, MV_JWT_HEADER ".", sizeof MV_JWT_HEADER);
+    free(tok);
+}
+
+static void test_verify_refuses_equivalent_headers_spelled_otherwise(
+    void **state)
+{
+    const char *payload = "{\"sub\":\"1\",\"type\":\"access\","
+                          "\"iss\":\"" ISS "\",\"iat\":1700000000,"
+                          "\"exp\":1700000900,\"jti\":\"x\"}";
+    char tok[1024];
+
+    (void)state;
+    /* same JSON members, other order or spacing: still not our header */
+    craft("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    craft("{\"alg\": \"HS256\", \"typ\": \"JWT\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"1\"}", payload,
+          KEY, KEYLEN, tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+    /* a header that is not base64url at all */
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
+          tok, sizeof tok);
+    tok[3] = '+';
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+}
+
+static void test_verify_refuses_non_canonical_base64url(void **state)
+{
+    char tok[1024], *sig, *dot1;
+    size_t len;
+    char c;
+
+    (void)state;
+    /* "{}" is e30; e31 decodes to the same bytes with a nonzero unused
+     * bit: the payload is signed as sent, then refused as not base64url */
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{}", KEY, KEYLEN,
+          tok, sizeof tok);
+    dot1 = strchr(tok, '.');
+    assert_memory_equal(dot1, ".e30.", 5);
+    dot1[3] = '1';
+    resign(tok, sizeof tok);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
+                     MV_JWT_MALFORMED);
+
+    /* the last signature character carries 4 bits and 2 unused ones:
+     * setting an unused bit keeps the decoded MAC but is refused */
+    sig = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(sig);
+    len = strlen(sig);
+    c = sig[len - 1];
+    assert_true(strchr("AEIMQUYcgkosw048", c) != NULL);
+    sig[len - 1] = (char)(c + 1);   /* A->B, E->F, ..., w->x, 0->1, 4->5 */
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, sig, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    sig[len - 1] = c;
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, sig, NOW, NULL),
+                     MV_JWT_OK);
+    free(sig);
+}
+
+static void test_prepared_key_verifies_like_the_raw_key(void **state)
+{
+    mv_jwt_key k, other, shortk;
+    long long uid = 0;
+    char *tok;
+
+    (void)state;
+    assert_int_equal(mv_jwt_key_init(&k, KEY, KEYLEN), 0);
+    assert_int_equal(mv_jwt_key_init(&other, OTHER_KEY, OTHER_KEYLEN), 0);
+    assert_int_equal(mv_jwt_key_init(&shortk, KEY, MV_JWT_KEY_MIN - 1), -1);
+    assert_int_equal(mv_jwt_key_init(&shortk, NULL, 0), -1);
+    tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
+    assert_non_null(tok);
+    /* the prepared state is copied, never consumed: verify twice */
+    assert_int_equal(mv_jwt_verify_with(&k, ISS, tok, NOW, &uid), MV_JWT_OK);
+    assert_int_equal(uid, 42);
+    uid = 0;
+    assert_int_equal(mv_jwt_verify_with(&k, ISS, tok, NOW, &uid), MV_JWT_OK);
+    assert_int_equal(uid, 42);
+    assert_int_equal(mv_jwt_verify_with(&other, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    assert_int_equal(mv_jwt_verify_with(&shortk, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    assert_int_equal(mv_jwt_verify_with(NULL, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    assert_int_equal(mv_jwt_verify_with(&k, ISS, tok, NOW + TTL, NULL),
+                     MV_JWT_EXPIRED);
+    /* a cleared key verifies nothing */
+    mv_jwt_key_clear(&k);
+    assert_int_equal(mv_jwt_verify_with(&k, ISS, tok, NOW, NULL),
+                     MV_JWT_BAD_SIGNATURE);
+    mv_jwt_key_clear(&other);
+    free(tok);
 }
 
 static void test_verify_refuses_tampered_payload(void **state)
@@ -461,6 +595,130 @@ static void test_verify_refuses_signed_non_object_payload(void **state)
                      MV_JWT_MALFORMED);
 }
 
+/* Payloads read by both claim readers: plain JSON, and the shapes the
+ * plain reader must leave to jansson (escapes, non-ASCII, reals, big or
+ * malformed numbers, duplicates, nesting, trailing text). */
+static const char *const READER_PAYLOADS[] = {
+    "{\"exp\":1700000900,\"iat\":1700000000,\"iss\":\"" ISS "\","
+    "\"jti\":\"j\",\"sub\":\"42\",\"type\":\"access\",\"userId\":42}",
+    " {\r\n\t\"sub\" : \"42\" , \"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\"}\n ",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"mod\\u005fmocaverse\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"4\\u00002\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\\u0000x\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\xc3\xa9\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"\xc3\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1.7e9,\"exp\":1700000900.0,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":-0,\"exp\":1700000900,\"jti\":\"j\",\"userId\":42}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":01,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":999999999999999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":9999999999999999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\","
+    "\"userId\":-42}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\","
+    "\"userId\":42.0}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"sub\":\"1\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"s\\u0075b\":\"1\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":[\"j\"]}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":null}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}x",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"\"k\":1}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":-,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\",\"\":1,"
+    "\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}",
+    "{\"sub\":\"42\",\"type\":\"acc\tess\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1699999999,\"jti\":\"j\"}",
+    "{\"sub\":\"42\",\"type\":\"access\",\"iss\":\"" ISS "\","
+    "\"iat\":1700000000,\"exp\":1700000900,\"jti\"=\"j\"}",
+};
+
+/* The same payload with an array member first, which the plain reader
+ * never takes, so jansson reads it; into out (outsz bytes). */
+static void jansson_only(const char *payload, char *out, size_t outsz)
+{
+    const char *rest = payload + strspn(payload, " \t\r\n");
+
+    assert_true(rest[0] == '{');
+    snprintf(out, outsz, "{\"zz\":[]%s%s", rest[1] == '}' ? "" : ",",
+             rest + 1);
+}
+
+static void test_claim_readers_agree(void **state)
+{
+    char forced[2048];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof READER_PAYLOADS / sizeof READER_PAYLOADS[0];
+         i++) {
+        long long uid1 = -1, uid2 = -1;
+        mv_jwt_status st1, st2;
+
+        jansson_only(READER_PAYLOADS[i], forced, sizeof forced);
+        st1 = verify_claims(READER_PAYLOADS[i], &uid1);
+        st2 = verify_claims(forced, &uid2);
+        if (st1 != st2 || uid1 != uid2) {
+            fail_msg("payload %zu: %s/%lld, through jansson %s/%lld", i,
+                     mv_jwt_status_str(st1), uid1, mv_jwt_status_str(st2),
+                     uid2);
+        }
+    }
+    /* and the verdicts are the expected ones */
+    assert_int_equal(verify_claims(READER_PAYLOADS[0], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[1], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[2], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[3], NULL),
+                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+    assert_int_equal(verify_claims(READER_PAYLOADS[4], NULL),
+                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+    assert_int_equal(verify_claims(READER_PAYLOADS[5], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[6], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[8], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[9], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[10], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[11], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[14], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[24], NULL), MV_JWT_OK);
+    assert_int_equal(verify_claims(READER_PAYLOADS[25], NULL),
+                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[26], NULL),
+                     MV_JWT_EXPIRED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[27], NULL),
+                     MV_JWT_MALFORMED);
+}
+
 static void test_verify_refuses_garbage_and_wrong_segment_counts(void **state)
 {
     char *tok, *cut;
@@ -551,6 +809,11 @@ int main(void)
         cmocka_unit_test(
             test_verify_refuses_hs512_signature_under_hs256_header),
         cmocka_unit_test(test_verify_refuses_other_alg_spellings_and_headers),
+        cmocka_unit_test(test_signed_header_is_the_canonical_one),
+        cmocka_unit_test(
+            test_verify_refuses_equivalent_headers_spelled_otherwise),
+        cmocka_unit_test(test_verify_refuses_non_canonical_base64url),
+        cmocka_unit_test(test_prepared_key_verifies_like_the_raw_key),
         cmocka_unit_test(test_verify_refuses_tampered_payload),
         cmocka_unit_test(test_verify_refuses_tampered_signature),
         cmocka_unit_test(test_verify_refuses_token_signed_with_other_key),
@@ -561,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_verify_checks_sub_and_user_id_agree),
         cmocka_unit_test(test_verify_checks_time_claims),
         cmocka_unit_test(test_verify_refuses_signed_non_object_payload),
+        cmocka_unit_test(test_claim_readers_agree),
         cmocka_unit_test(
             test_verify_refuses_garbage_and_wrong_segment_counts),
         cmocka_unit_test(test_verify_refuses_huge_token_before_parsing),
