@@ -152,6 +152,9 @@ int mv_dispatch(request_rec *r);
  * `return mv_reply_...(...)`.
  */
 int mv_reply_json(mv_req *q, int status, json_t *body);   /* steals body */
+/* A body already serialised (json[0..len), borrowed; copied out before
+ * the call returns); mv_reply_json ends here too. */
+int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len);
 int mv_reply_error(mv_req *q, int status, const char *code,
                    const char *message);
 /* 400 validation_failed with the "fields" gathered in q->invalid. */

@@ -23,29 +23,36 @@ json_t *mv_json_pool(apr_pool_t *p, json_t *v)
     return v;
 }
 
-int mv_reply_json(mv_req *q, int status, json_t *body)
+int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
 {
     request_rec *r = q->r;
-    char *text;
 
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    ap_set_content_length(r, len);
+    if (!r->header_only) {
+        ap_rwrite(json, (int)len, r);
+    }
+    return OK;
+}
+
+int mv_reply_json(mv_req *q, int status, json_t *body)
+{
+    static const char failed[] =
+        "{\"error\":\"Internal error.\",\"code\":\"internal_error\"}";
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc;
+
     json_decref(body);
     if (!text) {
-        r->status = HTTP_INTERNAL_SERVER_ERROR;
-        ap_rputs("{\"error\":\"Internal error.\",\"code\":\"internal_error\"}",
-                 r);
-        return OK;
+        return mv_reply_raw(q, HTTP_INTERNAL_SERVER_ERROR, failed,
+                            sizeof failed - 1);
     }
-    ap_set_content_length(r, strlen(text));
-    if (!r->header_only) {
-        ap_rputs(text, r);
-    }
+    rc = mv_reply_raw(q, status, text, strlen(text));
     free(text);
-    return OK;
+    return rc;
 }
 
 int mv_reply_error(mv_req *q, int status, const char *code,
@@ -128,7 +135,7 @@ const char *mv_time_format(apr_pool_t *p, apr_time_t t)
 const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col)
 {
     const char *v;
-    int64_t usec;
+    char *out;
 
     if (PQgetisnull(res, row, col)) {
         return NULL;
@@ -136,10 +143,11 @@ const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col)
     /* Sessions run with TimeZone UTC and ISO DateStyle (db.c), so values
      * look like "2026-11-21 14:03:00.123456+00". */
     v = PQgetvalue(res, row, col);
-    if (mv_rfc3339_parse(apr_pstrcat(p, v, ":00", NULL), &usec) != 0) {
+    out = apr_palloc(p, MV_RFC3339_LEN + 1);
+    if (mv_pg_time_rfc3339(v, (size_t)PQgetlength(res, row, col), out) != 0) {
         return apr_pstrdup(p, v);
     }
-    return mv_time_format(p, usec);
+    return out;
 }
 
 /* --------------------------------------------------------------- auth */

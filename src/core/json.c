@@ -1,5 +1,6 @@
 /*
- * json.c — request fields, error bodies and RFC 3339 times over jansson.
+ * json.c — request fields, error bodies and RFC 3339 times over jansson,
+ * and the JSON text writer (mv_json_buf) of the hot replies.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "mv_json.h"
+#include "mv_validate.h"
 
 json_t *mv_error_body(const char *code, const char *message, json_t *fields)
 {
@@ -167,4 +169,176 @@ void mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1])
 
     gmtime_r(&t, &tm);
     strftime(out, MV_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* 1 if s[0..n) are all ASCII digits. */
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The fast path of mv_pg_time_rfc3339: 0 and out written when s is
+ * "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" with a valid date from 1970 on and a
+ * time within 00:00:00..23:59:59, else -1.  Whatever it accepts, the
+ * parse-and-format path would turn into the same bytes (a leap second,
+ * which gmtime carries into the next minute, is left to that path).
+ */
+static int pg_time_utc(const char *s, size_t len,
+                       char out[MV_RFC3339_LEN + 1])
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30,
+                                31, 31, 30, 31, 30, 31};
+    int y, mo, d;
+
+    if (len != 22 && (len < 24 || len > 29 || s[19] != '.' ||
+                      !all_digits(s + 20, len - 23))) {
+        return -1;
+    }
+    if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' ||
+        s[16] != ':' || memcmp(s + len - 3, "+00", 3) != 0 ||
+        !all_digits(s, 4) || !all_digits(s + 5, 2) ||
+        !all_digits(s + 8, 2) || !all_digits(s + 11, 2) ||
+        !all_digits(s + 14, 2) || !all_digits(s + 17, 2)) {
+        return -1;
+    }
+    y = digits(s, 4);
+    mo = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 &&
+         !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
+        digits(s + 11, 2) > 23 || digits(s + 14, 2) > 59 ||
+        digits(s + 17, 2) > 59) {
+        return -1;
+    }
+    memcpy(out, s, 19);
+    out[10] = 'T';
+    out[19] = 'Z';
+    out[20] = '\0';
+    return 0;
+}
+
+int mv_pg_time_rfc3339(const char *s, size_t len,
+                       char out[MV_RFC3339_LEN + 1])
+{
+    char buf[48];
+    int64_t usec;
+
+    if (pg_time_utc(s, len, out) == 0) {
+        return 0;
+    }
+    /* Another shape: parsed and converted to UTC.  PostgreSQL writes a
+     * whole-hour offset as "-08", RFC 3339 wants "-08:00"; one with
+     * minutes ("+05:30" + ":00") stays malformed and is refused. */
+    if (len + sizeof ":00" > sizeof buf || memchr(s, '\0', len)) {
+        return -1;
+    }
+    memcpy(buf, s, len);
+    memcpy(buf + len, ":00", sizeof ":00");
+    if (mv_rfc3339_parse(buf, &usec) != 0) {
+        return -1;
+    }
+    mv_rfc3339_format(usec, out);
+    return 0;
+}
+
+/* ------------------------------------------------------- JSON writer */
+
+void mv_json_buf_init(mv_json_buf *b, char *buf, size_t cap)
+{
+    b->p = buf;
+    b->end = buf + cap;
+    b->failed = 0;
+}
+
+/* 1 when n more bytes fit (and nothing failed before), else fails b. */
+static int room(mv_json_buf *b, size_t n)
+{
+    if (b->failed || n > (size_t)(b->end - b->p)) {
+        b->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+void mv_json_put_string(mv_json_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *o;
+
+    if (mv_utf8_length(s, n) < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (!room(b, MV_JSON_STRING_MAX(n))) {
+        return;
+    }
+    o = b->p;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 0xf];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    b->p = o;
+}
+
+void mv_json_put_int_text(mv_json_buf *b, const char *s, size_t n)
+{
+    /* The largest magnitudes of int64_t, as 19 digits. */
+    static const char max[] = "9223372036854775807";
+    static const char min[] = "9223372036854775808";
+    int neg = n > 0 && s[0] == '-';
+    const char *d = s + neg;
+    size_t nd = n - (size_t)neg;
+
+    if (nd == 0 || nd > 19 || !all_digits(d, nd) ||
+        (d[0] == '0' && nd > 1) || (neg && nd == 1 && d[0] == '0') ||
+        (nd == 19 && memcmp(d, neg ? min : max, 19) > 0)) {
+        b->failed = 1;
+        return;
+    }
+    mv_json_put_raw(b, s, n);
+}
+
+void mv_json_put_int(mv_json_buf *b, int64_t v)
+{
+    char tmp[MV_JSON_INT_MAX];
+    char *o = tmp + sizeof tmp;
+    /* The magnitude as unsigned, so INT64_MIN does not overflow. */
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--o = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0) {
+        *--o = '-';
+    }
+    mv_json_put_raw(b, o, (size_t)(tmp + sizeof tmp - o));
 }

@@ -125,6 +125,132 @@ static void wallet_lists_entries_newest_first_and_pages(void **state)
     rw_user_free(u);
 }
 
+/* Asserts that e is a wallet entry with the types of the SPEC; returns its
+ * id. */
+static long long check_entry(json_t *e)
+{
+    json_t *id = json_object_get(e, "id"), *coupon;
+    const char *type, *at;
+
+    assert_true(json_is_object(e));
+    assert_int_equal(json_object_size(e), 5);
+    assert_true(json_is_integer(id));
+    assert_true(json_integer_value(id) > 0);
+    assert_true(json_is_integer(json_object_get(e, "amount")));
+    assert_true(json_integer_value(json_object_get(e, "amount")) != 0);
+    type = json_string_value(json_object_get(e, "type"));
+    assert_non_null(type);
+    coupon = json_object_get(e, "couponId");
+    if (strcmp(type, "scan") == 0) {
+        assert_true(json_is_integer(coupon));
+    }
+    else {
+        assert_string_equal(type, "adjustment");
+        assert_true(json_is_null(coupon));
+    }
+    at = json_string_value(json_object_get(e, "createdAt"));
+    assert_non_null(at);
+    assert_int_equal(strlen(at), 20);
+    for (int i = 0; i < 20; i++) {
+        assert_true(at[i] == "0000-00-00T00:00:00Z"[i] ||
+                    (at[i] >= '0' && at[i] <= '9' &&
+                     "0000-00-00T00:00:00Z"[i] == '0'));
+    }
+    return (long long)json_integer_value(id);
+}
+
+static void wallet_full_page_is_json_with_the_right_types(void **state)
+{
+    rw_user *u = rw_user_new();
+    json_t *list, *e;
+    char query[64], *dumped, *length;
+    long long prev = 0, id;
+    mv_resp *r;
+    (void)state;
+    /* 52 adjustments, oldest first: amounts of both signs (two beyond a
+     * double's exact integers, summing to zero), whole seconds and
+     * fractions; then 3 scans, the newest entries. */
+    mv_sql_exec("WITH entries AS (INSERT INTO ledger (user_id, amount, type,"
+                " created_at) SELECT %lld, CASE i WHEN 1 THEN 9007199254740993"
+                " WHEN 2 THEN -9007199254740993"
+                " ELSE (i %% 7 - 3) * 10 + (i %% 7 = 3)::int END,"
+                " 'adjustment', timestamptz '2026-11-21 14:03:00+00'"
+                " + i * interval '1 minute'"
+                " + (i %% 2) * interval '0.123456 second'"
+                " FROM generate_series(1, 52) AS i RETURNING amount)"
+                " INSERT INTO balances (user_id, balance)"
+                " SELECT %lld, sum(amount) FROM entries"
+                " ON CONFLICT (user_id) DO UPDATE"
+                " SET balance = balances.balance + EXCLUDED.balance",
+                u->id, u->id);
+    for (int p = 1; p <= 3; p++) {
+        earn(u, p);
+    }
+    r = wallet(u->id, "", u->headers);
+    assert_int_equal(r->status, 200);
+    assert_non_null(r->json);
+    /* The exact text jansson writes for the same values, and its length
+     * in Content-Length. */
+    dumped = json_dumps(r->json, JSON_COMPACT);
+    assert_string_equal(r->body, dumped);
+    free(dumped);
+    length = mv_resp_header(r, "Content-Length");
+    assert_non_null(length);
+    assert_int_equal(atoll(length), r->body_len);
+    free(length);
+    assert_int_equal(json_object_size(r->json), 4);
+    assert_true(json_is_integer(json_object_get(r->json, "userId")));
+    assert_int_equal(mv_json_int(r, "userId"), u->id);
+    assert_true(json_is_integer(json_object_get(r->json, "balance")));
+    assert_int_equal(mv_json_int(r, "balance"),
+                     mv_sql_int("SELECT sum(amount) FROM ledger WHERE"
+                                " user_id = %lld", u->id));
+    list = json_object_get(r->json, "transactions");
+    assert_int_equal(json_array_size(list), 50);
+    for (size_t i = 0; i < 50; i++) {
+        e = json_array_get(list, i);
+        id = check_entry(e);
+        assert_true(prev == 0 || id < prev);
+        prev = id;
+        assert_string_equal(json_string_value(json_object_get(e, "type")),
+                            i < 3 ? "scan" : "adjustment");
+    }
+    /* The oldest shown is adjustment 52 - 46 = 6 (even: whole second). */
+    assert_int_equal(json_integer_value(json_object_get(e, "amount")),
+                     (6 % 7 - 3) * 10);
+    assert_string_equal(json_string_value(json_object_get(e, "createdAt")),
+                        "2026-11-21T14:09:00Z");
+    e = json_array_get(list, 3);
+    assert_string_equal(json_string_value(json_object_get(e, "createdAt")),
+                        "2026-11-21T14:55:00Z");
+    e = json_array_get(list, 4);    /* 14:54:00.123456 */
+    assert_string_equal(json_string_value(json_object_get(e, "createdAt")),
+                        "2026-11-21T14:54:00Z");
+    assert_true(json_is_integer(json_object_get(r->json, "nextBefore")));
+    assert_int_equal(mv_json_int(r, "nextBefore"), prev);
+    snprintf(query, sizeof query, "?before=%lld", prev);
+    mv_resp_free(r);
+    /* The rest: adjustments 5..1, the huge amounts last. */
+    r = wallet(u->id, query, u->headers);
+    assert_int_equal(r->status, 200);
+    dumped = json_dumps(r->json, JSON_COMPACT);
+    assert_string_equal(r->body, dumped);
+    free(dumped);
+    list = json_object_get(r->json, "transactions");
+    assert_int_equal(json_array_size(list), 5);
+    for (size_t i = 0; i < 5; i++) {
+        check_entry(json_array_get(list, i));
+    }
+    assert_string_equal(amounts(r), "20,10,1,-9007199254740993,"
+                                    "9007199254740993");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 4), "createdAt")),
+                        "2026-11-21T14:04:00Z");
+    assert_true(json_is_null(json_object_get(r->json, "nextBefore")));
+    mv_resp_free(r);
+    rw_user_free(u);
+}
+
 static void wallet_balance_is_the_maintained_one(void **state)
 {
     rw_user *u = rw_user_new();
@@ -266,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wallet_of_a_new_user_is_empty),
         cmocka_unit_test(wallet_lists_entries_newest_first_and_pages),
+        cmocka_unit_test(wallet_full_page_is_json_with_the_right_types),
         cmocka_unit_test(wallet_balance_is_the_maintained_one),
         cmocka_unit_test(wallet_access_rules),
         cmocka_unit_test(wallet_with_a_bad_id_is_400),

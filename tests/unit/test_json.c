@@ -1,9 +1,14 @@
-/* Unit tests of the JSON field, error-body and time helpers (src/core/json.c). */
+/* Unit tests of the JSON field, error-body and time helpers and of the
+ * JSON text writer (src/core/json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "mv_json.h"
@@ -124,6 +129,270 @@ static void rfc3339_rejects_malformed(void **state)
     assert_int_equal(mv_rfc3339_parse("1969-12-31T23:59:59Z", &t), -1);
 }
 
+/* mv_pg_time_rfc3339 on a NUL-terminated s: the result, or NULL for -1
+ * (static buffer). */
+static const char *pg_time(const char *s)
+{
+    static char out[MV_RFC3339_LEN + 1];
+
+    return mv_pg_time_rfc3339(s, strlen(s), out) == 0 ? out : NULL;
+}
+
+static void pg_time_rewrites_utc_iso_text(void **state)
+{
+    (void)state;
+    assert_string_equal(pg_time("2026-11-21 14:03:00.123456+00"),
+                        "2026-11-21T14:03:00Z");
+    assert_string_equal(pg_time("2026-11-21 14:03:00+00"),
+                        "2026-11-21T14:03:00Z");
+    assert_string_equal(pg_time("2026-11-21 14:03:59.9+00"),
+                        "2026-11-21T14:03:59Z");
+    assert_string_equal(pg_time("2026-12-31 23:59:59.999999+00"),
+                        "2026-12-31T23:59:59Z");
+    assert_string_equal(pg_time("1970-01-01 00:00:00+00"),
+                        "1970-01-01T00:00:00Z");
+    assert_string_equal(pg_time("2024-02-29 12:00:00+00"),
+                        "2024-02-29T12:00:00Z");
+    assert_string_equal(pg_time("2000-02-29 12:00:00+00"),
+                        "2000-02-29T12:00:00Z");
+    assert_string_equal(pg_time("9999-12-31 23:59:59+00"),
+                        "9999-12-31T23:59:59Z");
+}
+
+static void pg_time_converts_other_offsets(void **state)
+{
+    (void)state;
+    assert_string_equal(pg_time("2026-11-21 15:03:00+01"),
+                        "2026-11-21T14:03:00Z");
+    assert_string_equal(pg_time("2026-11-21 22:03:00.5-08"),
+                        "2026-11-22T06:03:00Z");
+    /* Seven fraction digits: not PostgreSQL's shape, still a time. */
+    assert_string_equal(pg_time("2026-11-21 14:03:00.1234567+00"),
+                        "2026-11-21T14:03:00Z");
+    /* A leap second is carried into the next minute, as before. */
+    assert_string_equal(pg_time("2026-12-31 23:59:60+00"),
+                        "2027-01-01T00:00:00Z");
+}
+
+static void pg_time_refuses_what_is_no_time_from_1970(void **state)
+{
+    static const char *bad[] = {
+        "", "infinity", "-infinity", "0044-03-15 12:00:00+00 BC",
+        "12026-01-01 00:00:00+00", "1969-12-31 23:59:59+00",
+        "2026-02-29 00:00:00+00", "1900-02-29 00:00:00+00",
+        "2026-04-31 00:00:00+00", "2026-13-01 00:00:00+00",
+        "2026-00-10 00:00:00+00", "2026-11-00 00:00:00+00",
+        "2026-11-21 24:00:00+00", "2026-11-21 14:60:00+00",
+        "2026-11-21 14:03:00+05:30", "2026-11-21 14:03:00.+00",
+        "2026-11-21 14:03:00", "2026-11-21T14:03:00+0x",
+        "2026-11-21 14:03:0a+00", "2026/11/21 14:03:00+00",
+        "2026-11-21 14:03:00+00junk", "2026-11-21 14:03:00.12a456+00",
+        "'; DROP TABLE ledger;--+00",
+    };
+    char nul[] = "2026-11-21 14:03:00+00";
+    char out[MV_RFC3339_LEN + 1];
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (pg_time(bad[i])) {
+            fail_msg("accepted \"%s\" as %s", bad[i], pg_time(bad[i]));
+        }
+    }
+    /* A NUL inside the given length is no time either. */
+    nul[13] = '\0';
+    assert_int_equal(mv_pg_time_rfc3339(nul, sizeof nul - 1, out), -1);
+    /* Only len bytes are read: a prefix is judged alone. */
+    assert_int_equal(mv_pg_time_rfc3339("2026-11-21 14:03:00+00", 19, out),
+                     -1);
+}
+
+/* Every second-aligned shape PostgreSQL writes, across leap years and
+ * month ends, agrees with gmtime. */
+static void pg_time_agrees_with_gmtime(void **state)
+{
+    static const char *fractions[] = {"", ".5", ".25", ".123", ".1234",
+                                      ".12345", ".123456"};
+    char pg[40], want[MV_RFC3339_LEN + 1];
+    const char *got;
+    struct tm tm;
+    time_t t;
+    (void)state;
+    srand(6);
+    /* Every 7,919 s + a random part from 1970 to 2200. */
+    for (int64_t s = 0; s < INT64_C(7258118400); s += 7919 + rand() % 86400) {
+        t = (time_t)s;
+        gmtime_r(&t, &tm);
+        snprintf(pg, sizeof pg, "%04d-%02d-%02d %02d:%02d:%02d%s+00",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, fractions[s % 7]);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        got = pg_time(pg);
+        if (!got || strcmp(got, want) != 0) {
+            fail_msg("%s gave %s, not %s", pg, got ? got : "-1", want);
+        }
+    }
+}
+
+/* What the writer wrote, NUL-terminated (static buffer). */
+static char written[1024];
+static mv_json_buf writer(size_t cap)
+{
+    mv_json_buf b;
+
+    assert_true(cap < sizeof written);
+    memset(written, '#', sizeof written);
+    mv_json_buf_init(&b, written, cap);
+    return b;
+}
+static const char *text(const mv_json_buf *b)
+{
+    written[mv_json_buf_len(b, written)] = '\0';
+    return written;
+}
+
+/* mv_json_put_string writes what json_dumps writes for the same string. */
+static void string_is_escaped_as_jansson_does(void **state)
+{
+    static const char *const samples[] = {
+        "adjustment", "", "quote\" backslash\\ slash/", "tab\tnl\ncr\r",
+        "\b\f\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\xe2\x80\xa8 line separator", "<script>'</script>",
+    };
+    char all[32];
+    (void)state;
+    for (size_t i = 0; i <= sizeof samples / sizeof *samples; i++) {
+        const char *s = samples[i % (sizeof samples / sizeof *samples)];
+        size_t n = strlen(s);
+        json_t *j;
+        char *want;
+        mv_json_buf b = writer(MV_JSON_STRING_MAX(32));
+
+        if (i == sizeof samples / sizeof *samples) {
+            /* Every control character, NUL included. */
+            for (n = 0; n < sizeof all; n++) {
+                all[n] = (char)n;
+            }
+            s = all;
+        }
+        j = json_stringn(s, n);
+        want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        mv_json_put_string(&b, s, n);
+        assert_false(b.failed);
+        assert_string_equal(text(&b), want);
+        free(want);
+        json_decref(j);
+    }
+}
+
+static void string_refuses_invalid_utf8(void **state)
+{
+    static const char *const bad[] = {"\xc3", "a\x80", "\xc0\xaf",
+                                      "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\xff"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mv_json_buf b = writer(64);
+
+        mv_json_put_string(&b, bad[i], strlen(bad[i]));
+        assert_true(b.failed);
+        assert_int_equal(mv_json_buf_len(&b, written), 0);
+    }
+}
+
+static void int_text_is_copied_only_when_an_int64(void **state)
+{
+    static const char *const good[] = {"0", "7", "-1", "120",
+                                       "9223372036854775807",
+                                       "-9223372036854775808"};
+    static const char *const bad[] = {
+        "", "-", "01", "-0", "+1", "1.0", "1e3", " 1", "1 ", "0x1", "null",
+        "9223372036854775808", "-9223372036854775809",
+        "9999999999999999999", "12345678901234567890"};
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        mv_json_buf b = writer(32);
+
+        mv_json_put_int_text(&b, good[i], strlen(good[i]));
+        assert_false(b.failed);
+        assert_string_equal(text(&b), good[i]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mv_json_buf b = writer(32);
+
+        mv_json_put_int_text(&b, bad[i], strlen(bad[i]));
+        if (!b.failed) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+        assert_int_equal(mv_json_buf_len(&b, written), 0);
+    }
+}
+
+static void int_is_written_in_decimal(void **state)
+{
+    static const int64_t values[] = {0, 1, -1, 42, 1000000, INT64_MAX,
+                                     INT64_MIN, INT64_MIN + 1};
+    char want[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        mv_json_buf b = writer(MV_JSON_INT_MAX);
+
+        mv_json_put_int(&b, values[i]);
+        assert_false(b.failed);
+        snprintf(want, sizeof want, "%" PRId64, values[i]);
+        assert_string_equal(text(&b), want);
+    }
+}
+
+/* A put that does not fit writes nothing, and nothing after it does. */
+static void writer_stops_at_its_end(void **state)
+{
+    mv_json_buf b = writer(10);
+    (void)state;
+    mv_json_put_raw(&b, "[1,", 3);
+    mv_json_put_string(&b, "ab", 2);       /* up to 14 bytes: no room */
+    assert_true(b.failed);
+    mv_json_put_raw(&b, "]", 1);
+    mv_json_put_int(&b, 5);
+    assert_string_equal(text(&b), "[1,");
+    assert_int_equal(written[3], '\0');
+    assert_int_equal(written[10], '#');
+    /* Exactly full is fine. */
+    b = writer(MV_JSON_INT_MAX + 2);
+    mv_json_put_raw(&b, "[", 1);
+    mv_json_put_int(&b, INT64_MIN);
+    mv_json_put_raw(&b, "]", 1);
+    assert_false(b.failed);
+    assert_string_equal(text(&b), "[-9223372036854775808]");
+    mv_json_put_raw(&b, "x", 1);
+    assert_true(b.failed);
+    assert_int_equal(written[MV_JSON_INT_MAX + 2], '\0');
+}
+
+/* A document written piece by piece is what jansson writes for it. */
+static void written_document_matches_json_dumps(void **state)
+{
+    json_t *doc = json_pack("{s:I, s:I, s:[{s:I, s:s, s:n}], s:n}",
+                            "userId", (json_int_t)12, "balance",
+                            (json_int_t)-3, "transactions", "id",
+                            (json_int_t)9007199254740993LL, "type",
+                            "adj\"ustment", "couponId", "nextBefore");
+    char *want = json_dumps(doc, JSON_COMPACT);
+    mv_json_buf b = writer(256);
+    (void)state;
+    mv_json_put_raw(&b, "{\"userId\":", 10);
+    mv_json_put_int(&b, 12);
+    mv_json_put_raw(&b, ",\"balance\":", 11);
+    mv_json_put_int_text(&b, "-3", 2);
+    mv_json_put_raw(&b, ",\"transactions\":[{\"id\":", 23);
+    mv_json_put_int_text(&b, "9007199254740993", 16);
+    mv_json_put_raw(&b, ",\"type\":", 8);
+    mv_json_put_string(&b, "adj\"ustment", 11);
+    mv_json_put_raw(&b, ",\"couponId\":null}],\"nextBefore\":null}", 37);
+    assert_false(b.failed);
+    assert_string_equal(text(&b), want);
+    free(want);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +403,16 @@ int main(void)
         cmocka_unit_test(first_problem_per_field_wins),
         cmocka_unit_test(rfc3339_round_trip_and_offsets),
         cmocka_unit_test(rfc3339_rejects_malformed),
+        cmocka_unit_test(pg_time_rewrites_utc_iso_text),
+        cmocka_unit_test(pg_time_converts_other_offsets),
+        cmocka_unit_test(pg_time_refuses_what_is_no_time_from_1970),
+        cmocka_unit_test(pg_time_agrees_with_gmtime),
+        cmocka_unit_test(string_is_escaped_as_jansson_does),
+        cmocka_unit_test(string_refuses_invalid_utf8),
+        cmocka_unit_test(int_text_is_copied_only_when_an_int64),
+        cmocka_unit_test(int_is_written_in_decimal),
+        cmocka_unit_test(writer_stops_at_its_end),
+        cmocka_unit_test(written_document_matches_json_dumps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
