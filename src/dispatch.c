@@ -162,8 +162,8 @@ static int parse_body(mv_req *q)
 
     if (!is_json_content_type(r)) {
         return refuse(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "unsupported_media_type",
-                              "The body must be application/json.");
+                      "unsupported_media_type",
+                      "The body must be application/json.");
     }
     if ((st = read_body(r, &buf, &len)) != OK) {
         /* The rest of the body is not read: close instead of draining it. */
@@ -171,17 +171,17 @@ static int parse_body(mv_req *q)
     }
     if (st == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return refuse(q, st, "body_too_large",
-                              "The body is larger than 64 KiB.");
+                      "The body is larger than 64 KiB.");
     }
     if (st != OK) {
         return refuse(q, st, "invalid_body",
-                              "The body could not be read.");
+                      "The body could not be read.");
     }
     q->body = mv_json_pool(r->pool, json_loadb(buf, len,
                                                JSON_REJECT_DUPLICATES, &jerr));
     if (!q->body || !json_is_object(q->body)) {
         return refuse(q, HTTP_BAD_REQUEST, "invalid_json",
-                              "The body must be a JSON object.");
+                      "The body must be a JSON object.");
     }
     return 0;
 }
@@ -212,11 +212,11 @@ static int authorize(mv_req *q)
     }
     if ((need & MV_BEARER) && !q->is_admin && !authenticate_bearer(q)) {
         return refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
-                              "A valid access token is required.");
+                      "A valid access token is required.");
     }
     if (need == MV_ADMIN && !q->is_admin) {
         return refuse(q, HTTP_FORBIDDEN, "forbidden",
-                              "A valid admin key is required.");
+                      "A valid admin key is required.");
     }
     return 0;
 }
