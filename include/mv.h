@@ -229,6 +229,9 @@ void mv_db_rollback(mv_db *db);
 const char *mv_db_sqlstate(const mv_db *db);
 /* 1 when the last failure was a unique violation (SQLSTATE 23505). */
 int mv_db_unique_violation(const mv_db *db);
+/* Decimal text of an integer (id, count, seconds) for a statement
+ * parameter, from r->pool. */
+const char *mv_int_param(mv_req *q, apr_int64_t v);
 /* The value at (row, col) copied into r->pool; NULL for SQL NULL. */
 const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col);
 

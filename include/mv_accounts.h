@@ -129,7 +129,4 @@ int mv_accounts_revoke_refresh(mv_req *q, const char *token);
  */
 int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra);
 
-/* Decimal text of an id for a statement parameter (r->pool). */
-const char *mv_id_param(mv_req *q, apr_int64_t id);
-
 #endif

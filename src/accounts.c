@@ -14,12 +14,6 @@
 /* Fresh codes tried for one user before giving up (2^40 codes of 8). */
 #define GIVE_CODE_TRIES 8
 
-/* Decimal text of id, from r->pool. */
-const char *mv_id_param(mv_req *q, apr_int64_t id)
-{
-    return apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, id);
-}
-
 /* ---------------------------------------------------------- invite codes */
 
 /* A usable code loses one use; the row lock makes concurrent takers queue,
@@ -142,7 +136,7 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
     PGresult *res;
     int i;
 
-    params[1] = mv_id_param(q, user_id);
+    params[1] = mv_int_param(q, user_id);
     params[2] = apr_itoa(q->r->pool, q->cfg->invite_quota);
     for (i = 0; i < GIVE_CODE_TRIES; i++) {
         mv_invite_code_generate(code, (size_t)q->cfg->invite_code_length);
@@ -315,9 +309,8 @@ mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
         return MV_TOKENS_ERROR;
     }
     mv_opaque_token(refresh);
-    params[0] = mv_id_param(q, user_id);
-    params[1] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
-                             q->cfg->refresh_ttl);
+    params[0] = mv_int_param(q, user_id);
+    params[1] = mv_int_param(q, q->cfg->refresh_ttl);
     params[2] = token_hash(q, refresh);
     return tokens_from(q, mv_db_exec(q->db, &STMT_TOKENS_ISSUE, params),
                        refresh, out);

@@ -298,6 +298,11 @@ int mv_db_unique_violation(const mv_db *db)
     return strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
 }
 
+const char *mv_int_param(mv_req *q, apr_int64_t v)
+{
+    return apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, v);
+}
+
 const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col)
 {
     if (row >= PQntuples(res) || col >= PQnfields(res) ||

@@ -70,7 +70,7 @@ static int create_account(mv_req *q, const char *email, const char *hash,
     }
     params[0] = email;
     params[1] = hash;
-    params[2] = code ? mv_id_param(q, invite_id) : NULL;
+    params[2] = code ? mv_int_param(q, invite_id) : NULL;
     if (!(res = mv_db_exec(db, &STMT_USER_CREATE, params))) {
         int taken = mv_db_unique_violation(db);
         mv_db_rollback(db);
@@ -244,7 +244,7 @@ static const mv_stmt STMT_ME = {
 /* GET /me: the caller's account; 401 if it no longer exists. */
 static int me(mv_req *q)
 {
-    const char *params[1] = {mv_id_param(q, q->user_id)};
+    const char *params[1] = {mv_int_param(q, q->user_id)};
     const char *email, *phone, *code;
     json_t *invite = json_null();
     PGresult *res;

@@ -52,7 +52,7 @@ static json_t *insert_root_codes(mv_req *q, mv_db *db, apr_int64_t count,
     apr_int64_t need = count;
     int round, failed = 0;
 
-    params[1] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, uses);
+    params[1] = mv_int_param(q, uses);
     params[2] = expires;
     for (round = 0; need > 0 && round < ROOT_CODES_TRIES; round++) {
         char *array = apr_palloc(q->r->pool,
@@ -121,7 +121,7 @@ static const mv_stmt STMT_MY_INVITES = {
  * that no longer exists. */
 static int my_invites(mv_req *q)
 {
-    const char *params[1] = {mv_id_param(q, q->user_id)};
+    const char *params[1] = {mv_int_param(q, q->user_id)};
     PGresult *res;
     mv_db *db;
 

@@ -151,7 +151,7 @@ static apr_int64_t otp_store(mv_req *q, mv_db *db, const otp_target *t,
 {
     const char *params[] = {
         t->destination, hash,
-        apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->cfg->otp_ttl),
+        mv_int_param(q, q->cfg->otp_ttl),
         apr_psprintf(q->r->pool, "%d", OTP_RESEND_SECONDS)};
     const char *id;
     PGresult *res;
@@ -208,7 +208,7 @@ static int otp_request(mv_req *q)
     }
     if (mv_otp_deliver(q, t.destination, code) != 0) {
         const char *params[] = {
-            apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, id)};
+            mv_int_param(q, id)};
         mv_db_exec(db, &STMT_WITHDRAW, params);
         return mv_reply_error(q, HTTP_SERVICE_UNAVAILABLE, "delivery_failed",
                               "The code could not be sent; try again.");
@@ -276,8 +276,8 @@ static int verify_create(mv_req *q, mv_db *db, const otp_target *t,
             mv_db_rollback(db);
             return mv_accounts_reply_invite(q, inv);
         }
-        params[0] = mv_id_param(q, user_id);
-        params[1] = mv_id_param(q, invite_id);
+        params[0] = mv_int_param(q, user_id);
+        params[1] = mv_int_param(q, invite_id);
         if (!mv_db_exec(db, &STMT_USER_INVITED, params)) {
             mv_db_rollback(db);
             return mv_reply_db_error(q);

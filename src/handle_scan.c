@@ -131,7 +131,7 @@ static int scan(mv_req *q)
         return mv_reply_db_error(q);
     }
     params[0] = token;
-    params[1] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->user_id);
+    params[1] = mv_int_param(q, q->user_id);
     params[2] = device;
     params[3] = gps;
     if (!(res = mv_db_exec(db, &STMT_REDEEM, params))) {

@@ -202,14 +202,11 @@ static int wallet(mv_req *q)
     if (!(db = mv_db_get(q))) {
         return mv_reply_db_error(q);
     }
-    params[0] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
-                             (apr_int64_t)id);
-    params[1] = has_before ? apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
-                                          (apr_int64_t)before)
+    params[0] = mv_int_param(q, (apr_int64_t)id);
+    params[1] = has_before ? mv_int_param(q, (apr_int64_t)before)
                            : NULL;
     /* One entry more than the page shows says whether another page exists. */
-    params[2] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
-                             (apr_int64_t)limit + 1);
+    params[2] = mv_int_param(q, (apr_int64_t)limit + 1);
     if (!(res = mv_db_exec(db, &STMT_PAGE, params))) {
         return mv_reply_db_error(q);
     }
