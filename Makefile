@@ -26,7 +26,7 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format
+.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
 
 all: $(SO)
 
@@ -52,7 +52,7 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps all unit integration
+test: deps format-check all unit integration
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
@@ -88,5 +88,13 @@ clean:
 	    src/*.lo src/*.slo src/*.o src/.libs src/core/*.lo src/core/*.slo \
 	    src/core/*.o src/core/.libs
 
+# Every C source and header of the project, formatted by .clang-format.
+FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
+                 tests/*/*.c tests/*/*.h bench/*.c)
+
 format:
-	clang-format -i $(MODULE).c src/*.c src/core/*.c include/*.h tests/*/*.c tests/*/*.h
+	clang-format -i $(FORMAT_SRC)
+
+# make test fails on unformatted code: run `make format` before committing.
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRC)

@@ -16,8 +16,7 @@
 #define MV_HANDLER "mocaverse"
 
 /* Registers what the configuration may refer to (the Mutex type). */
-static int mv_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                         apr_pool_t *ptemp)
+static int mv_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
@@ -46,8 +45,8 @@ static int mv_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     for (vs = s; vs; vs = vs->next) {
-        mv_config *c = ap_get_module_config(vs->module_config,
-                                            &mocaverse_module);
+        mv_config *c =
+            ap_get_module_config(vs->module_config, &mocaverse_module);
         const char *err = mv_config_finalize(c, pconf);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, "MV0003: %s", err);
@@ -85,12 +84,7 @@ static void mv_register_hooks(apr_pool_t *p)
 }
 
 AP_DECLARE_MODULE(mocaverse) = {
-    STANDARD20_MODULE_STUFF,
-    mv_config_create_dir,
-    mv_config_merge_dir,
-    mv_config_create_server,
-    mv_config_merge_server,
-    mv_directives,
-    mv_register_hooks,
-    AP_MODULE_FLAG_NONE,
+    STANDARD20_MODULE_STUFF, mv_config_create_dir,   mv_config_merge_dir,
+    mv_config_create_server, mv_config_merge_server, mv_directives,
+    mv_register_hooks,       AP_MODULE_FLAG_NONE,
 };

@@ -36,12 +36,11 @@
 #define SECRET_MAX 4096
 #define PASSWORD_MAX 1024
 #define VERIFY_PASSWORD "bench-password-1"
-#define SAMPLES_MAX (1 << 20)       /* per-verify latencies kept, at most */
-#define MV_BENCH_ISSUER "mod_mocaverse"  /* the module's default issuer */
+#define SAMPLES_MAX (1 << 20)           /* per-verify latencies kept, at most */
+#define MV_BENCH_ISSUER "mod_mocaverse" /* the module's default issuer */
 
 /* Parses a decimal long long in [min, max] into *out; 0 ok, -1 invalid. */
-static int parse_ll(const char *s, long long min, long long max,
-                    long long *out)
+static int parse_ll(const char *s, long long min, long long max, long long *out)
 {
     char *end;
     long long v;
@@ -94,9 +93,9 @@ static int cmd_tokens(char **argv)
     long long first, last, ttl, id;
     long keylen = read_secret(argv[0], key, sizeof key);
 
-    if (keylen < 0 || parse_ll(argv[2], 1, (1LL << 53), &first) != 0
-        || parse_ll(argv[3], first, (1LL << 53), &last) != 0
-        || parse_ll(argv[4], 1, 10LL * 365 * 86400, &ttl) != 0) {
+    if (keylen < 0 || parse_ll(argv[2], 1, (1LL << 53), &first) != 0 ||
+        parse_ll(argv[3], first, (1LL << 53), &last) != 0 ||
+        parse_ll(argv[4], 1, 10LL * 365 * 86400, &ttl) != 0) {
         return 2;
     }
     for (id = first; id <= last; id++) {
@@ -124,8 +123,8 @@ static int cmd_pwhash(char **argv)
     long long ops, mib;
     size_t len;
 
-    if (parse_ll(argv[0], 1, 100, &ops) != 0
-        || parse_ll(argv[1], 1, 4096, &mib) != 0) {
+    if (parse_ll(argv[0], 1, 100, &ops) != 0 ||
+        parse_ll(argv[1], 1, 4096, &mib) != 0) {
         return 2;
     }
     if (fgets(pw, sizeof pw, stdin) == NULL) {
@@ -133,8 +132,8 @@ static int cmd_pwhash(char **argv)
         return 2;
     }
     len = strcspn(pw, "\n");
-    if (mv_password_hash(pw, len, (unsigned long long)ops,
-                         (size_t)mib << 20, out) != 0) {
+    if (mv_password_hash(pw, len, (unsigned long long)ops, (size_t)mib << 20,
+                         out) != 0) {
         fprintf(stderr, "mv_password_hash failed\n");
         return 1;
     }
@@ -148,7 +147,7 @@ typedef struct {
     double deadline;
     long verifies;
     long failures;
-    double *samples;            /* seconds per verify, SAMPLES_MAX / threads */
+    double *samples; /* seconds per verify, SAMPLES_MAX / threads */
     long nsamples, maxsamples;
 } verifier;
 
@@ -189,10 +188,10 @@ static int cmd_verify_rate(char **argv)
     pthread_t *tid;
     double start, elapsed, *all;
 
-    if (parse_ll(argv[0], 1, 3600, &seconds) != 0
-        || parse_ll(argv[1], 1, 1024, &threads) != 0
-        || parse_ll(argv[2], 1, 100, &ops) != 0
-        || parse_ll(argv[3], 1, 4096, &mib) != 0) {
+    if (parse_ll(argv[0], 1, 3600, &seconds) != 0 ||
+        parse_ll(argv[1], 1, 1024, &threads) != 0 ||
+        parse_ll(argv[2], 1, 100, &ops) != 0 ||
+        parse_ll(argv[3], 1, 4096, &mib) != 0) {
         return 2;
     }
     if (mv_password_hash(VERIFY_PASSWORD, strlen(VERIFY_PASSWORD),
@@ -222,16 +221,15 @@ static int cmd_verify_rate(char **argv)
         pthread_join(tid[i], NULL);
         total += v[i].verifies;
         fails += v[i].failures;
-        memmove(all + n, v[i].samples,
-                (size_t)v[i].nsamples * sizeof *all);
+        memmove(all + n, v[i].samples, (size_t)v[i].nsamples * sizeof *all);
         n += v[i].nsamples;
     }
     elapsed = now_sec() - start;
     qsort(all, (size_t)n, sizeof *all, cmp_double);
     printf("verifies=%lld failures=%lld seconds=%.3f rate=%.2f "
-           "p50_ms=%.3f p99_ms=%.3f\n", total, fails, elapsed,
-           (double)total / elapsed, n ? all[n / 2] * 1e3 : 0.0,
-           n ? all[(n * 99) / 100] * 1e3 : 0.0);
+           "p50_ms=%.3f p99_ms=%.3f\n",
+           total, fails, elapsed, (double)total / elapsed,
+           n ? all[n / 2] * 1e3 : 0.0, n ? all[(n * 99) / 100] * 1e3 : 0.0);
     free(all);
     free(tid);
     free(v);
@@ -255,8 +253,8 @@ static int cmd_jwt_verify(char **argv)
         return 2;
     }
     mv_uuid_v4(jti);
-    tok = mv_jwt_sign(key, sizeof key - 1, MV_BENCH_ISSUER, 123456, now,
-                      900, jti);
+    tok = mv_jwt_sign(key, sizeof key - 1, MV_BENCH_ISSUER, 123456, now, 900,
+                      jti);
     if (tok == NULL || mv_jwt_key_init(&k, key, sizeof key - 1) != 0) {
         fprintf(stderr, "mv_jwt_sign or mv_jwt_key_init failed\n");
         free(tok);
@@ -264,13 +262,13 @@ static int cmd_jwt_verify(char **argv)
     }
     t0 = now_sec();
     for (i = 0; i < count; i++) {
-        fails |= mv_jwt_verify_with(&k, MV_BENCH_ISSUER, tok, now, &uid)
-                 != MV_JWT_OK;
+        fails |= mv_jwt_verify_with(&k, MV_BENCH_ISSUER, tok, now, &uid) !=
+                 MV_JWT_OK;
     }
     t1 = now_sec();
     for (i = 0; i < count; i++) {
-        fails |= mv_jwt_verify(key, sizeof key - 1, MV_BENCH_ISSUER, tok,
-                               now, &uid) != MV_JWT_OK;
+        fails |= mv_jwt_verify(key, sizeof key - 1, MV_BENCH_ISSUER, tok, now,
+                               &uid) != MV_JWT_OK;
     }
     t2 = now_sec();
     mv_jwt_key_clear(&k);
@@ -286,11 +284,10 @@ static int cmd_jwt_verify(char **argv)
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: mvbench tokens SECRET_FILE ISSUER FIRST LAST TTL\n"
-            "       mvbench pwhash OPS MEM_MIB < password\n"
-            "       mvbench verify-rate SECONDS THREADS OPS MEM_MIB\n"
-            "       mvbench jwt-verify COUNT\n");
+    fprintf(stderr, "usage: mvbench tokens SECRET_FILE ISSUER FIRST LAST TTL\n"
+                    "       mvbench pwhash OPS MEM_MIB < password\n"
+                    "       mvbench verify-rate SECONDS THREADS OPS MEM_MIB\n"
+                    "       mvbench jwt-verify COUNT\n");
     return 2;
 }
 

@@ -30,13 +30,13 @@
 #define PARAMS_MAX 16
 
 typedef struct {
-    const char *name;               /* command-line name */
-    const char *macro;              /* for the header comment */
+    const char *name;  /* command-line name */
+    const char *macro; /* for the header comment */
     const char *sql;
     int nparams;
-    const char *prelude;            /* pgbench meta-commands */
-    const char *var[PARAMS_MAX];    /* variable of $1, $2, ... */
-    const char *wrap[PARAMS_MAX];   /* replacement of $i, or NULL */
+    const char *prelude;          /* pgbench meta-commands */
+    const char *var[PARAMS_MAX];  /* variable of $1, $2, ... */
+    const char *wrap[PARAMS_MAX]; /* replacement of $i, or NULL */
 } script;
 
 /* If a statement's parameters change, the table below must change too. */
@@ -46,7 +46,9 @@ _Static_assert(MV_SQL_WALLET_PAGE_NPARAMS == 3,
                "MV_SQL_WALLET_PAGE parameters changed: update bench/sqlgen.c");
 
 static const script scripts[] = {
-    {"scan", "MV_SQL_SCAN_REDEEM", MV_SQL_SCAN_REDEEM,
+    {"scan",
+     "MV_SQL_SCAN_REDEEM",
+     MV_SQL_SCAN_REDEEM,
      MV_SQL_SCAN_REDEEM_NPARAMS,
      /* Each client redeems coupons base + client_id + n * clients for
       * n = 0, 1, ...: every coupon once, as wrk does with its threads. */
@@ -55,7 +57,9 @@ static const script scripts[] = {
      "\\set uid random(1, :users)\n",
      {"k", "uid", "device", "gps"},
      {"bench_token($1)", NULL, NULL, NULL}},
-    {"wallet", "MV_SQL_WALLET_PAGE", MV_SQL_WALLET_PAGE,
+    {"wallet",
+     "MV_SQL_WALLET_PAGE",
+     MV_SQL_WALLET_PAGE,
      MV_SQL_WALLET_PAGE_NPARAMS,
      "\\set uid random(1, :users)\n",
      {"uid", "before", "limit"},
@@ -128,8 +132,10 @@ int main(int argc, char **argv)
             continue;
         }
         if (has_pgbench_variable(sc->sql)) {
-            fprintf(stderr, "sqlgen: %s holds a ':name' that pgbench would "
-                    "substitute\n", sc->macro);
+            fprintf(stderr,
+                    "sqlgen: %s holds a ':name' that pgbench would "
+                    "substitute\n",
+                    sc->macro);
             return 1;
         }
         printf("-- %s.pgbench: written by bench/sqlgen.c from %s\n"
@@ -137,8 +143,10 @@ int main(int argc, char **argv)
                sc->name, sc->macro, sc->prelude);
         highest = print_sql(sc);
         if (highest != sc->nparams) {
-            fprintf(stderr, "sqlgen: %s uses $%d but declares %d "
-                    "parameters\n", sc->macro, highest, sc->nparams);
+            fprintf(stderr,
+                    "sqlgen: %s uses $%d but declares %d "
+                    "parameters\n",
+                    sc->macro, highest, sc->nparams);
             return 1;
         }
         printf("\n/*");

@@ -35,14 +35,19 @@ extern module AP_MODULE_DECLARE_DATA mocaverse_module;
 #define MV_ADMIN_KEY_MIN 16
 #define MV_BODY_MAX 65536
 
-typedef enum { MV_RL_NONE = -1, MV_RL_AUTH, MV_RL_SCAN, MV_RL_API,
-               MV_RL_GROUPS } mv_rl_group;
+typedef enum {
+    MV_RL_NONE = -1,
+    MV_RL_AUTH,
+    MV_RL_SCAN,
+    MV_RL_API,
+    MV_RL_GROUPS
+} mv_rl_group;
 
 typedef enum { MV_OTP_LOG, MV_OTP_RESPONSE, MV_OTP_PIPE } mv_otp_delivery;
 typedef enum { MV_RL_STORE_SHM, MV_RL_STORE_DATABASE } mv_rl_store;
 
 typedef struct {
-    int requests;   /* 0 disables the group; -1 unset */
+    int requests; /* 0 disables the group; -1 unset */
     int seconds;
 } mv_rate_limit;
 
@@ -58,7 +63,7 @@ typedef struct {
     /* jwt_secret prepared for verification (mv_jwt_key), made by
      * mv_config_finalize in pconf and zeroed when pconf is cleared */
     const struct mv_jwt_key *jwt_key;
-    const char *admin_key;          /* NULL: admin routes answer 403 */
+    const char *admin_key; /* NULL: admin routes answer 403 */
     apr_size_t admin_key_len;
     const char *issuer;
     apr_int64_t access_ttl;
@@ -66,12 +71,12 @@ typedef struct {
     int invite_only;
     int invite_quota;
     int invite_code_length;
-    int otp_delivery;               /* mv_otp_delivery */
+    int otp_delivery; /* mv_otp_delivery */
     const char *otp_pipe_command;
     apr_int64_t otp_ttl;
     int otp_max_attempts;
     mv_rate_limit rate[MV_RL_GROUPS];
-    int rate_store;                 /* mv_rl_store */
+    int rate_store; /* mv_rl_store */
     int lockout_failures;
     int lockout_seconds;
     int coupon_batch_max;
@@ -79,12 +84,12 @@ typedef struct {
     int pwhash_mem_mib;
     /* Process-local state hung off the configuration at post_config (the
      * configuration itself stays read-only at request time). */
-    apr_uint64_t *health_probe;     /* last /health probe, handle_system.c */
+    apr_uint64_t *health_probe; /* last /health probe, handle_system.c */
 } mv_config;
 
 /* Per-directory configuration: the <Location> path the handler was set in. */
 typedef struct {
-    const char *base;               /* without trailing slash; "" for "/" */
+    const char *base; /* without trailing slash; "" for "/" */
 } mv_dir_config;
 
 extern const command_rec mv_directives[];
@@ -103,14 +108,14 @@ typedef struct mv_req mv_req;
 typedef int (*mv_handler_fn)(mv_req *q);
 
 /* Route flags: what the dispatcher does before the handler runs. */
-#define MV_BODY 0x01    /* a JSON object body is parsed into q->body */
-#define MV_BEARER 0x02  /* a valid access token sets q->user_id */
-#define MV_ADMIN 0x04   /* the admin key sets q->is_admin */
+#define MV_BODY 0x01   /* a JSON object body is parsed into q->body */
+#define MV_BEARER 0x02 /* a valid access token sets q->user_id */
+#define MV_ADMIN 0x04  /* the admin key sets q->is_admin */
 /* MV_BEARER | MV_ADMIN: either one is enough. */
 
 typedef struct {
     const char *method;
-    const char *path;               /* relative to the <Location>; {x} params */
+    const char *path; /* relative to the <Location>; {x} params */
     mv_handler_fn handler;
     unsigned flags;
     mv_rl_group rate_group;
@@ -127,20 +132,20 @@ struct mv_req {
     const mv_route *route;
     const char *param[MV_ROUTE_MAX_PARAMS];
     json_t *body;
-    json_t *invalid;                /* field -> problem (mv_has_invalid) */
-    apr_int64_t user_id;            /* 0 unless a bearer token was accepted */
+    json_t *invalid;     /* field -> problem (mv_has_invalid) */
+    apr_int64_t user_id; /* 0 unless a bearer token was accepted */
     int is_admin;
     mv_db *db;
 };
 
 /* Route groups, one per handler file, each ending with a NULL method. */
 extern const mv_route mv_system_routes[];
-extern const mv_route mv_auth_routes[];      /* handle_auth.c */
-extern const mv_route mv_invite_routes[];    /* handle_invites.c */
-extern const mv_route mv_otp_routes[];      /* handle_otp.c */
-extern const mv_route mv_coupon_routes[];   /* handle_coupons.c */
-extern const mv_route mv_scan_routes[];     /* handle_scan.c */
-extern const mv_route mv_wallet_routes[];   /* handle_wallet.c */
+extern const mv_route mv_auth_routes[];   /* handle_auth.c */
+extern const mv_route mv_invite_routes[]; /* handle_invites.c */
+extern const mv_route mv_otp_routes[];    /* handle_otp.c */
+extern const mv_route mv_coupon_routes[]; /* handle_coupons.c */
+extern const mv_route mv_scan_routes[];   /* handle_scan.c */
+extern const mv_route mv_wallet_routes[]; /* handle_wallet.c */
 
 int mv_dispatch(request_rec *r);
 
@@ -151,7 +156,7 @@ int mv_dispatch(request_rec *r);
  * type and the body, and return OK, so a handler ends with
  * `return mv_reply_...(...)`.
  */
-int mv_reply_json(mv_req *q, int status, json_t *body);   /* steals body */
+int mv_reply_json(mv_req *q, int status, json_t *body); /* steals body */
 /* A body already serialised (json[0..len), borrowed; copied out before
  * the call returns); mv_reply_json ends here too. */
 int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len);
@@ -184,14 +189,13 @@ const char *mv_body_string(mv_req *q, const char *field, int required);
  * An integer field within [min, max]: 1 and *out set when present and
  * valid, 0 otherwise (problems recorded as above; *out left untouched).
  */
-int mv_body_int(mv_req *q, const char *field, apr_int64_t min,
-                apr_int64_t max, int required, apr_int64_t *out);
+int mv_body_int(mv_req *q, const char *field, apr_int64_t min, apr_int64_t max,
+                int required, apr_int64_t *out);
 /*
  * An RFC 3339 timestamp field: 1 and *out (microseconds) set when present
  * and valid, 0 otherwise (problems recorded).
  */
-int mv_body_time(mv_req *q, const char *field, int required,
-                 apr_time_t *out);
+int mv_body_time(mv_req *q, const char *field, int required, apr_time_t *out);
 /* RFC 3339 UTC with a Z ("2026-11-21T14:03:00Z"), from r->pool. */
 const char *mv_time_format(apr_pool_t *p, apr_time_t t);
 /* Same for a PostgreSQL timestamptz in ISO form, or NULL for NULL. */
@@ -205,7 +209,7 @@ const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col);
  * was re-established; declare them as static const next to their handler.
  */
 typedef struct {
-    const char *name;               /* unique, "mv_" prefixed */
+    const char *name; /* unique, "mv_" prefixed */
     int nparams;
     const char *sql;
 } mv_stmt;

@@ -45,8 +45,7 @@ int mv_opaque_token_valid(const char *s);
  * into out) of token under the key derived from secret with
  * MV_REFRESH_KEY_LABEL. */
 void mv_refresh_token_hash(const unsigned char *secret, size_t secretlen,
-                           const char *token,
-                           char out[MV_HASH_HEX_LEN + 1]);
+                           const char *token, char out[MV_HASH_HEX_LEN + 1]);
 
 /* Bytes needed by mv_invite_codes_array for count codes of len chars. */
 #define MV_INVITE_ARRAY_SIZE(count, len) ((count) * ((len) + 1) + 2)

@@ -44,10 +44,10 @@ int mv_reply_busy(mv_req *q);
 /* ---------------------------------------------------------- invite codes */
 
 typedef enum {
-    MV_INVITE_OK,           /* usable (take: one use taken, id set) */
-    MV_INVITE_INVALID,      /* unknown, disabled or expired */
-    MV_INVITE_USED_UP,      /* no use left */
-    MV_INVITE_DB_ERROR      /* reply with mv_reply_db_error */
+    MV_INVITE_OK,      /* usable (take: one use taken, id set) */
+    MV_INVITE_INVALID, /* unknown, disabled or expired */
+    MV_INVITE_USED_UP, /* no use left */
+    MV_INVITE_DB_ERROR /* reply with mv_reply_db_error */
 } mv_invite_result;
 
 /*
@@ -90,8 +90,8 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id);
 
 typedef enum {
     MV_TOKENS_OK,
-    MV_TOKENS_NO_USER,      /* the user does not exist (any more) */
-    MV_TOKENS_ERROR         /* reply with mv_reply_db_error */
+    MV_TOKENS_NO_USER, /* the user does not exist (any more) */
+    MV_TOKENS_ERROR    /* reply with mv_reply_db_error */
 } mv_tokens_result;
 
 /*

@@ -19,9 +19,9 @@
 
 #define MV_UUID_LEN 36
 #define MV_OTP_LEN 6
-#define MV_OPAQUE_TOKEN_LEN 43          /* 32 bytes, unpadded base64url */
-#define MV_HASH_HEX_LEN 64              /* HMAC-SHA256 in hex */
-#define MV_PASSWORD_HASH_MAX 128        /* == crypto_pwhash_STRBYTES */
+#define MV_OPAQUE_TOKEN_LEN 43   /* 32 bytes, unpadded base64url */
+#define MV_HASH_HEX_LEN 64       /* HMAC-SHA256 in hex */
+#define MV_PASSWORD_HASH_MAX 128 /* == crypto_pwhash_STRBYTES */
 
 /* Writes len random characters of MV_INVITE_ALPHABET plus a NUL into out,
  * which the caller provides with at least len + 1 bytes. */
@@ -50,9 +50,8 @@ void mv_opaque_token(char out[MV_OPAQUE_TOKEN_LEN + 1]);
 
 /* Keyed hash for stored secrets (refresh tokens, OTPs):
  * HMAC-SHA256(key, msg) as 64 lowercase hex chars + NUL into out. */
-void mv_keyed_hash_hex(const unsigned char *key, size_t keylen,
-                       const char *msg, size_t msglen,
-                       char out[MV_HASH_HEX_LEN + 1]);
+void mv_keyed_hash_hex(const unsigned char *key, size_t keylen, const char *msg,
+                       size_t msglen, char out[MV_HASH_HEX_LEN + 1]);
 
 /* Constant-time comparison of a[0..alen) and b[0..blen): 1 if equal, else
  * 0. Both inputs are MACed under a fresh random key and the MACs are
@@ -64,9 +63,8 @@ int mv_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
  * written as a NUL-terminated string into the caller's out, which has
  * MV_PASSWORD_HASH_MAX bytes. memlimit is in bytes. 0 ok, -1 on failure
  * (out of memory, or limits outside libsodium's bounds). */
-int mv_password_hash(const char *pw, size_t pwlen,
-                     unsigned long long opslimit, size_t memlimit,
-                     char *out);
+int mv_password_hash(const char *pw, size_t pwlen, unsigned long long opslimit,
+                     size_t memlimit, char *out);
 
 /* 1 if pw[0..pwlen) matches the argon2id hash string, 0 otherwise
  * (including for NULL, over-long or non-argon2id hash strings). */

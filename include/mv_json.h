@@ -30,8 +30,8 @@ const char *mv_fields_string(json_t *body, json_t *errors, const char *field,
  * and valid, 0 otherwise (problems recorded; *out untouched).  Reals,
  * strings and booleans are wrong types, even "5" and 5.0.
  */
-int mv_fields_int(json_t *body, json_t *errors, const char *field,
-                  int64_t min, int64_t max, int required, int64_t *out);
+int mv_fields_int(json_t *body, json_t *errors, const char *field, int64_t min,
+                  int64_t max, int required, int64_t *out);
 
 /* RFC 3339 ("2026-11-21T14:03:00Z", fractions and offsets accepted) to
  * microseconds since the epoch.  Returns 0, or -1 when malformed. */
@@ -49,8 +49,7 @@ void mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1]);
  * converted.  Returns 0, or -1 when s[0..len) is no such time from 1970
  * on (infinity, BC, a five-digit year): the caller keeps the text.
  */
-int mv_pg_time_rfc3339(const char *s, size_t len,
-                       char out[MV_RFC3339_LEN + 1]);
+int mv_pg_time_rfc3339(const char *s, size_t len, char out[MV_RFC3339_LEN + 1]);
 
 /*
  * JSON text written straight into a caller's buffer, for replies too hot
@@ -61,8 +60,8 @@ int mv_pg_time_rfc3339(const char *s, size_t len,
  * do all later ones.  The text is not NUL-terminated.
  */
 typedef struct {
-    char *p;                        /* where the next byte goes */
-    char *end;                      /* one past the last usable byte */
+    char *p;   /* where the next byte goes */
+    char *end; /* one past the last usable byte */
     int failed;
 } mv_json_buf;
 

@@ -15,9 +15,9 @@
 
 #include <sodium.h>
 
-#define MV_JWT_KEY_MIN 32       /* bytes of HS256 key, shorter is refused */
-#define MV_JWT_TOKEN_MAX 4096   /* longer tokens are refused unread */
-#define MV_JWT_LEEWAY 60        /* seconds of clock skew allowed for iat */
+#define MV_JWT_KEY_MIN 32     /* bytes of HS256 key, shorter is refused */
+#define MV_JWT_TOKEN_MAX 4096 /* longer tokens are refused unread */
+#define MV_JWT_LEEWAY 60      /* seconds of clock skew allowed for iat */
 
 /* The header segment of every token mv_jwt_sign makes and the only one
  * mv_jwt_verify accepts: unpadded base64url of {"alg":"HS256","typ":"JWT"},
@@ -26,12 +26,12 @@
 
 typedef enum {
     MV_JWT_OK = 0,
-    MV_JWT_MALFORMED,       /* not three base64url segments, header not
-                               MV_JWT_HEADER, or claims not a JSON object */
-    MV_JWT_BAD_ALG,         /* header alg is not exactly "HS256" */
-    MV_JWT_BAD_SIGNATURE,   /* HMAC mismatch, or key too short */
-    MV_JWT_EXPIRED,         /* exp <= now */
-    MV_JWT_BAD_CLAIMS       /* type, iss, sub, userId, iat, nbf or jti */
+    MV_JWT_MALFORMED,     /* not three base64url segments, header not
+                             MV_JWT_HEADER, or claims not a JSON object */
+    MV_JWT_BAD_ALG,       /* header alg is not exactly "HS256" */
+    MV_JWT_BAD_SIGNATURE, /* HMAC mismatch, or key too short */
+    MV_JWT_EXPIRED,       /* exp <= now */
+    MV_JWT_BAD_CLAIMS     /* type, iss, sub, userId, iat, nbf or jti */
 } mv_jwt_status;
 
 /* A verification key prepared once: the HMAC-SHA256 state with the key's
@@ -39,7 +39,7 @@ typedef enum {
  * It is as secret as the key: clear it with mv_jwt_key_clear. */
 typedef struct mv_jwt_key {
     crypto_auth_hmacsha256_state hmac;
-    int ready;                  /* 0: the key was refused, nothing verifies */
+    int ready; /* 0: the key was refused, nothing verifies */
 } mv_jwt_key;
 
 /* Signs an HS256 access token with claims sub (user id as a decimal
@@ -49,9 +49,9 @@ typedef struct mv_jwt_key {
  * issuer and jti. Returns a malloc'd string the caller frees with free(),
  * or NULL on bad input or failure (including a libjwt that would write
  * another header, so no token is issued that mv_jwt_verify refuses). */
-char *mv_jwt_sign(const unsigned char *key, size_t keylen,
-                  const char *issuer, long long user_id,
-                  long long now, long long ttl, const char *jti);
+char *mv_jwt_sign(const unsigned char *key, size_t keylen, const char *issuer,
+                  long long user_id, long long now, long long ttl,
+                  const char *jti);
 
 /* Prepares *k for key[0..keylen). Returns 0, or -1 (and a k that verifies
  * nothing) when key is NULL or shorter than MV_JWT_KEY_MIN. k owns no

@@ -17,7 +17,6 @@
  *       or a %00 in its value, or a value longer than outsz - 1 bytes.
  * A pair whose key cannot be decoded is not `name` and is skipped.
  */
-int mv_query_get(const char *args, const char *name, char *out,
-                 size_t outsz);
+int mv_query_get(const char *args, const char *name, char *out, size_t outsz);
 
 #endif /* MV_QUERY_H */

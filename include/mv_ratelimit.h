@@ -16,16 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MV_RL_SLOTS 131072u     /* buckets of the shared-memory table */
-#define MV_RL_PROBE 16u         /* slots examined for one bucket */
-#define MV_RL_KEY_MAX 64        /* longest client key, NUL included */
+#define MV_RL_SLOTS 131072u /* buckets of the shared-memory table */
+#define MV_RL_PROBE 16u     /* slots examined for one bucket */
+#define MV_RL_KEY_MAX 64    /* longest client key, NUL included */
 #define MV_USEC_PER_SEC 1000000
 
 /* What one hit on a bucket means for the request. */
 typedef struct {
-    int allowed;                /* 1: within the limit */
-    long remaining;             /* hits left in this window, >= 0 */
-    long reset;                 /* whole seconds until the window ends, >= 1 */
+    int allowed;    /* 1: within the limit */
+    long remaining; /* hits left in this window, >= 0 */
+    long reset;     /* whole seconds until the window ends, >= 1 */
 } mv_rl_verdict;
 
 /*

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#define MV_EMAIL_MAX        254
-#define MV_EMAIL_LOCAL_MAX  64
-#define MV_EMAIL_LABEL_MAX  63
+#define MV_EMAIL_MAX 254
+#define MV_EMAIL_LOCAL_MAX 64
+#define MV_EMAIL_LABEL_MAX 63
 
 #define MV_PHONE_DIGITS_MIN 8
 #define MV_PHONE_DIGITS_MAX 15

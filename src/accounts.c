@@ -77,8 +77,7 @@ static mv_invite_result invite_state(mv_req *q, const char *code)
     if (PQntuples(res) == 0) {
         return MV_INVITE_INVALID;
     }
-    return atoi(PQgetvalue(res, 0, 0)) > 0 ? MV_INVITE_OK
-                                            : MV_INVITE_USED_UP;
+    return atoi(PQgetvalue(res, 0, 0)) > 0 ? MV_INVITE_OK : MV_INVITE_USED_UP;
 }
 
 /* MV_INVITE_OK and *invite_id once one use is taken, else why not. */
@@ -89,8 +88,8 @@ mv_invite_result mv_accounts_take_invite(mv_req *q, const char *code,
     mv_invite_result st;
     PGresult *res;
 
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_INVITE_TAKE,
-                                            params))) {
+    if (!mv_db_get(q) ||
+        !(res = mv_db_exec(q->db, &STMT_INVITE_TAKE, params))) {
         return MV_INVITE_DB_ERROR;
     }
     if (PQntuples(res) == 1) {
@@ -266,20 +265,19 @@ static json_t *token_response(mv_req *q, const PGresult *res,
     json_t *body;
 
     mv_uuid_v4(jti);
-    access = mv_jwt_sign((const unsigned char *)q->cfg->jwt_secret,
-                         q->cfg->jwt_secret_len, q->cfg->issuer,
-                         column_int(res, 0, 0),
-                         (long long)apr_time_sec(apr_time_now()),
-                         q->cfg->access_ttl, jti);
+    access = mv_jwt_sign(
+        (const unsigned char *)q->cfg->jwt_secret, q->cfg->jwt_secret_len,
+        q->cfg->issuer, column_int(res, 0, 0),
+        (long long)apr_time_sec(apr_time_now()), q->cfg->access_ttl, jti);
     if (!access) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
                       "MV0313: signing an access token failed");
         return NULL;
     }
-    body = json_pack("{s:s, s:s, s:s, s:I, s:o}", "accessToken", access,
-                     "refreshToken", refresh, "tokenType", "Bearer",
-                     "expiresIn", (json_int_t)q->cfg->access_ttl, "user",
-                     user_json(res));
+    body =
+        json_pack("{s:s, s:s, s:s, s:I, s:o}", "accessToken", access,
+                  "refreshToken", refresh, "tokenType", "Bearer", "expiresIn",
+                  (json_int_t)q->cfg->access_ttl, "user", user_json(res));
     free(access);
     return body;
 }
@@ -349,7 +347,7 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     PGresult *res;
 
     if (!mv_opaque_token_valid(token)) {
-        return MV_TOKENS_NO_USER;   /* never issued: no need to look */
+        return MV_TOKENS_NO_USER; /* never issued: no need to look */
     }
     if (!mv_db_get(q)) {
         return MV_TOKENS_ERROR;
@@ -370,7 +368,8 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     if (PQntuples(res) > 0) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r,
                       "MV0314: rotated refresh token presented again; "
-                      "family %s revoked", PQgetvalue(res, 0, 0));
+                      "family %s revoked",
+                      PQgetvalue(res, 0, 0));
     }
     return MV_TOKENS_NO_USER;
 }
@@ -381,7 +380,7 @@ int mv_accounts_revoke_refresh(mv_req *q, const char *token)
     const char *params[1];
 
     if (!mv_opaque_token_valid(token)) {
-        return 0;                   /* never issued: nothing to revoke */
+        return 0; /* never issued: nothing to revoke */
     }
     if (!mv_db_get(q)) {
         return -1;

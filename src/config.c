@@ -49,16 +49,14 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     if (add->jwt_secret) {
         m->jwt_secret = add->jwt_secret;
         m->jwt_secret_len = add->jwt_secret_len;
-    }
-    else {
+    } else {
         m->jwt_secret = base->jwt_secret;
         m->jwt_secret_len = base->jwt_secret_len;
     }
     if (add->admin_key) {
         m->admin_key = add->admin_key;
         m->admin_key_len = add->admin_key_len;
-    }
-    else {
+    } else {
         m->admin_key = base->admin_key;
         m->admin_key_len = base->admin_key_len;
     }
@@ -71,16 +69,15 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     if (add->otp_delivery != UNSET) {
         m->otp_delivery = add->otp_delivery;
         m->otp_pipe_command = add->otp_pipe_command;
-    }
-    else {
+    } else {
         m->otp_delivery = base->otp_delivery;
         m->otp_pipe_command = base->otp_pipe_command;
     }
     MERGE_NUM(otp_ttl);
     MERGE_NUM(otp_max_attempts);
     for (g = 0; g < MV_RL_GROUPS; g++) {
-        m->rate[g] = add->rate[g].requests != UNSET ? add->rate[g]
-                                                     : base->rate[g];
+        m->rate[g] =
+            add->rate[g].requests != UNSET ? add->rate[g] : base->rate[g];
     }
     MERGE_NUM(rate_store);
     MERGE_NUM(lockout_failures);
@@ -91,7 +88,9 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     return m;
 }
 
-#define DEFAULT(f, v) if (c->f == UNSET) c->f = (v)
+#define DEFAULT(f, v)                                                          \
+    if (c->f == UNSET)                                                         \
+    c->f = (v)
 
 /* Pool cleanup: zeroes the prepared JWT key k. */
 static apr_status_t clear_jwt_key(void *k)
@@ -170,14 +169,12 @@ void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
 static mv_config *server_config(cmd_parms *cmd)
 {
-    return ap_get_module_config(cmd->server->module_config,
-                                &mocaverse_module);
+    return ap_get_module_config(cmd->server->module_config, &mocaverse_module);
 }
 
 /* Parses a decimal integer in [min, max]; NULL or an error naming cmd. */
-static const char *parse_int(cmd_parms *cmd, const char *arg,
-                             apr_int64_t min, apr_int64_t max,
-                             apr_int64_t *out)
+static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t min,
+                             apr_int64_t max, apr_int64_t *out)
 {
     char *end;
     apr_int64_t v;
@@ -222,8 +219,8 @@ static const char *read_secret_file(cmd_parms *cmd, const char *path,
     apr_status_t rv;
 
     if (!fname) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                            cmd->cmd->name, path);
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name,
+                            path);
     }
     rv = apr_file_open(&f, fname, APR_FOPEN_READ, 0, cmd->temp_pool);
     if (rv == APR_SUCCESS) {
@@ -264,9 +261,8 @@ static const char *read_secret_file(cmd_parms *cmd, const char *path,
     return NULL;
 }
 
-static const char *check_secret(cmd_parms *cmd, const char *arg,
-                                apr_size_t min, const char **out,
-                                apr_size_t *outlen)
+static const char *check_secret(cmd_parms *cmd, const char *arg, apr_size_t min,
+                                const char **out, apr_size_t *outlen)
 {
     apr_size_t len = strlen(arg);
 
@@ -291,8 +287,7 @@ static const char *set_jwt_secret(cmd_parms *cmd, void *d, const char *arg)
                         &c->jwt_secret_len);
 }
 
-static const char *set_jwt_secret_file(cmd_parms *cmd, void *d,
-                                       const char *arg)
+static const char *set_jwt_secret_file(cmd_parms *cmd, void *d, const char *arg)
 {
     mv_config *c = server_config(cmd);
     (void)d;
@@ -308,8 +303,7 @@ static const char *set_admin_key(cmd_parms *cmd, void *d, const char *arg)
                         &c->admin_key_len);
 }
 
-static const char *set_admin_key_file(cmd_parms *cmd, void *d,
-                                      const char *arg)
+static const char *set_admin_key_file(cmd_parms *cmd, void *d, const char *arg)
 {
     mv_config *c = server_config(cmd);
     (void)d;
@@ -330,8 +324,15 @@ static const char *set_issuer(cmd_parms *cmd, void *d, const char *arg)
 }
 
 /* Directives taking one bounded integer, told apart by cmd->info. */
-enum { INT_ACCESS_TTL, INT_REFRESH_TTL, INT_INVITE_QUOTA, INT_INVITE_LEN,
-       INT_OTP_TTL, INT_OTP_ATTEMPTS, INT_BATCH_MAX };
+enum {
+    INT_ACCESS_TTL,
+    INT_REFRESH_TTL,
+    INT_INVITE_QUOTA,
+    INT_INVITE_LEN,
+    INT_OTP_TTL,
+    INT_OTP_ATTEMPTS,
+    INT_BATCH_MAX
+};
 
 static const char *set_int(cmd_parms *cmd, void *d, const char *arg)
 {
@@ -365,8 +366,8 @@ static const char *set_invite_only(cmd_parms *cmd, void *d, int on)
     return NULL;
 }
 
-static const char *set_otp_delivery(cmd_parms *cmd, void *d,
-                                    const char *how, const char *command)
+static const char *set_otp_delivery(cmd_parms *cmd, void *d, const char *how,
+                                    const char *command)
 {
     mv_config *c = server_config(cmd);
     (void)d;
@@ -381,16 +382,14 @@ static const char *set_otp_delivery(cmd_parms *cmd, void *d,
         return NULL;
     }
     if (command) {
-        return apr_psprintf(cmd->pool, "%s %s takes no COMMAND",
-                            cmd->cmd->name, how);
+        return apr_psprintf(cmd->pool, "%s %s takes no COMMAND", cmd->cmd->name,
+                            how);
     }
     if (!strcasecmp(how, "log")) {
         c->otp_delivery = MV_OTP_LOG;
-    }
-    else if (!strcasecmp(how, "response")) {
+    } else if (!strcasecmp(how, "response")) {
         c->otp_delivery = MV_OTP_RESPONSE;
-    }
-    else {
+    } else {
         return apr_psprintf(cmd->pool,
                             "%s: '%s' is not one of log, response, pipe",
                             cmd->cmd->name, how);
@@ -413,8 +412,7 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *group,
         }
     }
     if (g == MV_RL_GROUPS) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not one of auth, scan, api",
+        return apr_psprintf(cmd->pool, "%s: '%s' is not one of auth, scan, api",
                             cmd->cmd->name, group);
     }
     if ((err = parse_int32(cmd, requests, 0, 100000000, &n)) ||
@@ -433,11 +431,9 @@ static const char *set_rate_store(cmd_parms *cmd, void *d, const char *arg)
 
     if (!strcasecmp(arg, "shm")) {
         c->rate_store = MV_RL_STORE_SHM;
-    }
-    else if (!strcasecmp(arg, "database")) {
+    } else if (!strcasecmp(arg, "database")) {
         c->rate_store = MV_RL_STORE_DATABASE;
-    }
-    else {
+    } else {
         return apr_psprintf(cmd->pool, "%s: '%s' is not shm or database",
                             cmd->cmd->name, arg);
     }
@@ -457,8 +453,8 @@ static const char *set_lockout(cmd_parms *cmd, void *d, const char *failures,
     return parse_int32(cmd, seconds, 1, 86400 * 30, &c->lockout_seconds);
 }
 
-static const char *set_password_hash(cmd_parms *cmd, void *d,
-                                     const char *ops, const char *mem)
+static const char *set_password_hash(cmd_parms *cmd, void *d, const char *ops,
+                                     const char *mem)
 {
     mv_config *c = server_config(cmd);
     const char *err;
@@ -471,7 +467,7 @@ static const char *set_password_hash(cmd_parms *cmd, void *d,
     return parse_int32(cmd, mem, 1, 4096, &c->pwhash_mem_mib);
 }
 
-#define INT_DIRECTIVE(name, which, help)                                      \
+#define INT_DIRECTIVE(name, which, help)                                       \
     AP_INIT_TAKE1(name, set_int, (void *)(apr_uintptr_t)(which), RSRC_CONF,    \
                   help)
 
@@ -482,8 +478,8 @@ const command_rec mv_directives[] = {
                   RSRC_CONF, "file holding the HS256 key for access tokens"),
     AP_INIT_TAKE1("MocaverseAdminKey", set_admin_key, NULL, RSRC_CONF,
                   "key for admin routes (at least 16 bytes)"),
-    AP_INIT_TAKE1("MocaverseAdminKeyFile", set_admin_key_file, NULL,
-                  RSRC_CONF, "file holding the key for admin routes"),
+    AP_INIT_TAKE1("MocaverseAdminKeyFile", set_admin_key_file, NULL, RSRC_CONF,
+                  "file holding the key for admin routes"),
     AP_INIT_TAKE1("MocaverseIssuer", set_issuer, NULL, RSRC_CONF,
                   "iss claim written and required"),
     INT_DIRECTIVE("MocaverseAccessTokenTTL", INT_ACCESS_TTL,
@@ -510,7 +506,7 @@ const command_rec mv_directives[] = {
                   "FAILURES SECONDS"),
     INT_DIRECTIVE("MocaverseCouponBatchMax", INT_BATCH_MAX,
                   "largest count one coupon generate call accepts"),
-    AP_INIT_TAKE2("MocaversePasswordHash", set_password_hash, NULL,
-                  RSRC_CONF, "argon2id OPS MEM_MIB"),
+    AP_INIT_TAKE2("MocaversePasswordHash", set_password_hash, NULL, RSRC_CONF,
+                  "argon2id OPS MEM_MIB"),
     {NULL},
 };

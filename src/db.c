@@ -30,16 +30,16 @@
 
 /* Settings every session runs with: timestamps come back in UTC ISO form,
  * and a transaction somehow left open is ended by the server. */
-#define SESSION_SETUP                                                        \
-    "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'; "                        \
+#define SESSION_SETUP                                                          \
+    "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'; "                          \
     "SET idle_in_transaction_session_timeout TO '60s'"
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
 /* What a pooled connection remembers; lives in the connection's pool. */
 typedef struct {
     int backend_pid;
-    apr_hash_t *prepared;           /* const mv_stmt * -> non-NULL */
+    apr_hash_t *prepared; /* const mv_stmt * -> non-NULL */
 } conn_state;
 
 struct mv_db {
@@ -47,8 +47,8 @@ struct mv_db {
     PGconn *conn;
     conn_state *state;
     int in_tx;
-    int failed;                     /* a statement of this transaction failed */
-    int lost;                       /* the connection is gone */
+    int failed; /* a statement of this transaction failed */
+    int lost;   /* the connection is gone */
     const char *sqlstate;
 };
 
@@ -163,8 +163,8 @@ static apr_status_t result_cleanup(void *v)
 static void record_failure(mv_db *db, const mv_stmt *st, PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                          : NULL;
+    const char *msg =
+        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     int unique;
 
     db->sqlstate = apr_pstrdup(db->r->pool, state ? state : "");
@@ -195,10 +195,10 @@ static int prepare(mv_db *db, const mv_stmt *st)
         return -1;
     }
     PQclear(res);
-    apr_hash_set(db->state->prepared,
-                 apr_pmemdup(apr_hash_pool_get(db->state->prepared), &st,
-                             sizeof(st)),
-                 sizeof(st), st);
+    apr_hash_set(
+        db->state->prepared,
+        apr_pmemdup(apr_hash_pool_get(db->state->prepared), &st, sizeof(st)),
+        sizeof(st), st);
     return 0;
 }
 
@@ -214,8 +214,8 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         ExecStatusType es;
 
         if (prepare(db, st) == 0) {
-            res = PQexecPrepared(db->conn, st->name, st->nparams, params,
-                                 NULL, NULL, 0);
+            res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
+                                 NULL, 0);
             es = PQresultStatus(res);
             if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
                 apr_pool_cleanup_register(db->r->pool, res, result_cleanup,

@@ -9,14 +9,8 @@
 
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
-    mv_system_routes,
-    mv_auth_routes,
-    mv_invite_routes,
-    mv_otp_routes,
-    mv_coupon_routes,
-    mv_scan_routes,
-    mv_wallet_routes,
-    NULL,
+    mv_system_routes, mv_auth_routes, mv_invite_routes, mv_otp_routes,
+    mv_coupon_routes, mv_scan_routes, mv_wallet_routes, NULL,
 };
 
 typedef enum { FOUND, WRONG_METHOD, NOT_FOUND } lookup_result;
@@ -47,8 +41,8 @@ static lookup_result route_lookup(mv_req *q, const char *method,
                 continue;
             }
             for (i = 0; i < n; i++) {
-                q->param[i] = apr_pstrmemdup(q->r->pool, path + span[i].off,
-                                             span[i].len);
+                q->param[i] =
+                    apr_pstrmemdup(q->r->pool, path + span[i].off, span[i].len);
             }
             *route = rt;
             return FOUND;
@@ -99,9 +93,9 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!seen_eos) {
         apr_bucket *b;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
-                                         AP_MODE_READBYTES, APR_BLOCK_READ,
-                                         HUGE_STRING_LEN);
+        apr_status_t rv =
+            ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                           APR_BLOCK_READ, HUGE_STRING_LEN);
         if (rv != APR_SUCCESS) {
             int st = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
             return st == HTTP_REQUEST_ENTITY_TOO_LARGE ? st : HTTP_BAD_REQUEST;
@@ -161,8 +155,7 @@ static int parse_body(mv_req *q)
     int st;
 
     if (!is_json_content_type(r)) {
-        return refuse(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                      "unsupported_media_type",
+        return refuse(q, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                       "The body must be application/json.");
     }
     if ((st = read_body(r, &buf, &len)) != OK) {
@@ -174,11 +167,10 @@ static int parse_body(mv_req *q)
                       "The body is larger than 64 KiB.");
     }
     if (st != OK) {
-        return refuse(q, st, "invalid_body",
-                      "The body could not be read.");
+        return refuse(q, st, "invalid_body", "The body could not be read.");
     }
-    q->body = mv_json_pool(r->pool, json_loadb(buf, len,
-                                               JSON_REJECT_DUPLICATES, &jerr));
+    q->body = mv_json_pool(r->pool,
+                           json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr));
     if (!q->body || !json_is_object(q->body)) {
         return refuse(q, HTTP_BAD_REQUEST, "invalid_json",
                       "The body must be a JSON object.");
@@ -223,15 +215,14 @@ static int authorize(mv_req *q)
 
 int mv_dispatch(request_rec *r)
 {
-    const mv_dir_config *d = ap_get_module_config(r->per_dir_config,
-                                                  &mocaverse_module);
+    const mv_dir_config *d =
+        ap_get_module_config(r->per_dir_config, &mocaverse_module);
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path, *allow, *method;
     int per_user;
 
     q->r = r;
-    q->cfg = ap_get_module_config(r->server->module_config,
-                                  &mocaverse_module);
+    q->cfg = ap_get_module_config(r->server->module_config, &mocaverse_module);
     path = mv_path_relative(d->base ? d->base : "", r->uri);
     /* HEAD is answered as GET without a body (r->header_only). */
     method = r->method_number == M_GET ? "GET" : r->method;
@@ -239,12 +230,10 @@ int mv_dispatch(request_rec *r)
     switch (path ? route_lookup(q, method, path, &q->route, &allow)
                  : NOT_FOUND) {
     case NOT_FOUND:
-        return mv_reply_error(q, HTTP_NOT_FOUND, "not_found",
-                              "No such route.");
+        return mv_reply_error(q, HTTP_NOT_FOUND, "not_found", "No such route.");
     case WRONG_METHOD:
         apr_table_setn(r->headers_out, "Allow", allow);
-        return mv_reply_error(q, HTTP_METHOD_NOT_ALLOWED,
-                              "method_not_allowed",
+        return mv_reply_error(q, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                               "This route does not accept that method.");
     case FOUND:
         break;

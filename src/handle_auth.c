@@ -19,8 +19,9 @@ static const mv_stmt STMT_USER_CREATE = {
 static void check_email(mv_req *q, const char *email)
 {
     if (email && !mv_email_valid(email)) {
-        mv_invalid(q, "email", "must be a valid e-mail address of at most "
-                               "254 characters");
+        mv_invalid(q, "email",
+                   "must be a valid e-mail address of at most "
+                   "254 characters");
     }
 }
 
@@ -63,8 +64,8 @@ static int create_account(mv_req *q, const char *email, const char *hash,
     if (!db || mv_db_begin(db) != 0) {
         return mv_reply_db_error(q);
     }
-    if (code && (inv = mv_accounts_take_invite(q, code, &invite_id))
-                    != MV_INVITE_OK) {
+    if (code &&
+        (inv = mv_accounts_take_invite(q, code, &invite_id)) != MV_INVITE_OK) {
         mv_db_rollback(db);
         return mv_accounts_reply_invite(q, inv);
     }
@@ -189,7 +190,7 @@ static int login_with_email(mv_req *q)
     switch (mv_accounts_issue_tokens(q, user_id, &body)) {
     case MV_TOKENS_OK:
         return mv_reply_json(q, HTTP_OK, body);
-    case MV_TOKENS_NO_USER:         /* deleted since the lookup */
+    case MV_TOKENS_NO_USER: /* deleted since the lookup */
         return login_failed(q, 0);
     default:
         return mv_reply_db_error(q);
@@ -263,12 +264,11 @@ static int me(mv_req *q)
         invite = json_pack("{s:s, s:I}", "code", code, "remaining",
                            (json_int_t)apr_atoi64(PQgetvalue(res, 0, 5)));
     }
-    return mv_reply_json(q, HTTP_OK,
-                         json_pack("{s:I, s:s?, s:s?, s:s, s:o}", "id",
-                                   (json_int_t)q->user_id, "email", email,
-                                   "phone", phone, "createdAt",
-                                   mv_pg_time(q->r->pool, res, 0, 3),
-                                   "inviteCode", invite));
+    return mv_reply_json(
+        q, HTTP_OK,
+        json_pack("{s:I, s:s?, s:s?, s:s, s:o}", "id", (json_int_t)q->user_id,
+                  "email", email, "phone", phone, "createdAt",
+                  mv_pg_time(q->r->pool, res, 0, 3), "inviteCode", invite));
 }
 
 const mv_route mv_auth_routes[] = {

@@ -14,8 +14,8 @@
 #include "mv_validate.h"
 
 #define COUPON_POINTS_MAX 1000000
-#define COUPON_NAME_MAX 200             /* code points */
-#define COUPON_SKU_MAX 100              /* code points */
+#define COUPON_NAME_MAX 200 /* code points */
+#define COUPON_SKU_MAX 100  /* code points */
 #define COUPON_BATCH_ATTEMPTS 3
 
 static const mv_stmt STMT_BATCH = {
@@ -36,7 +36,7 @@ typedef struct {
     apr_int64_t points;
     const char *name;
     const char *sku;
-    const char *expires;                /* RFC 3339, or NULL */
+    const char *expires; /* RFC 3339, or NULL */
 } coupon_batch;
 
 /* An optional string field of at most max code points, or NULL. */
@@ -45,9 +45,9 @@ static const char *bounded_string(mv_req *q, const char *field, long max)
     const char *s = mv_body_string(q, field, MV_OPTIONAL);
 
     if (s && mv_utf8_length(s, strlen(s)) > max) {
-        mv_invalid(q, field, apr_psprintf(q->r->pool,
-                                          "must be at most %ld characters",
-                                          max));
+        mv_invalid(
+            q, field,
+            apr_psprintf(q->r->pool, "must be at most %ld characters", max));
         return NULL;
     }
     return s;
@@ -144,8 +144,8 @@ static int generate(mv_req *q)
     }
     list = json_array();
     for (i = 0; i < b.count; i++) {
-        json_array_append_new(list, json_stringn(tokens + MV_UUID_ARRAY_AT(i),
-                                                 MV_UUID_LEN));
+        json_array_append_new(
+            list, json_stringn(tokens + MV_UUID_ARRAY_AT(i), MV_UUID_LEN));
     }
     return mv_reply_json(q, HTTP_OK,
                          json_pack("{s:b, s:I, s:I, s:o}", "success", 1,

@@ -55,8 +55,8 @@ static json_t *insert_root_codes(mv_req *q, mv_db *db, apr_int64_t count,
     params[1] = mv_int_param(q, uses);
     params[2] = expires;
     for (round = 0; need > 0 && round < ROOT_CODES_TRIES; round++) {
-        char *array = apr_palloc(q->r->pool,
-                                 MV_INVITE_ARRAY_SIZE((size_t)need, len));
+        char *array =
+            apr_palloc(q->r->pool, MV_INVITE_ARRAY_SIZE((size_t)need, len));
         PGresult *res;
 
         mv_invite_codes_array(array, (size_t)need, len);
@@ -105,8 +105,9 @@ static int create_root_codes(mv_req *q)
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                  "MV0332: %" APR_INT64_T_FMT " root invite codes of %"
-                  APR_INT64_T_FMT " uses created", count, uses);
+                  "MV0332: %" APR_INT64_T_FMT
+                  " root invite codes of %" APR_INT64_T_FMT " uses created",
+                  count, uses);
     return mv_reply_json(q, HTTP_OK, json_pack("{s:o}", "codes", codes));
 }
 

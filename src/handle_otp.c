@@ -88,7 +88,7 @@ static const mv_stmt STMT_USER_INVITED = {
 
 /* What the body names: a phone or an e-mail, normalised. */
 typedef struct {
-    const char *destination;        /* "+digits" or lower-case e-mail */
+    const char *destination; /* "+digits" or lower-case e-mail */
     int is_phone;
 } otp_target;
 
@@ -149,10 +149,9 @@ static const char *otp_hash(mv_req *q, const char *destination,
 static apr_int64_t otp_store(mv_req *q, mv_db *db, const otp_target *t,
                              const char *hash, int *retry_after)
 {
-    const char *params[] = {
-        t->destination, hash,
-        mv_int_param(q, q->cfg->otp_ttl),
-        apr_psprintf(q->r->pool, "%d", OTP_RESEND_SECONDS)};
+    const char *params[] = {t->destination, hash,
+                            mv_int_param(q, q->cfg->otp_ttl),
+                            apr_psprintf(q->r->pool, "%d", OTP_RESEND_SECONDS)};
     const char *id;
     PGresult *res;
 
@@ -160,8 +159,7 @@ static apr_int64_t otp_store(mv_req *q, mv_db *db, const otp_target *t,
         return -1;
     }
     if (!mv_db_exec(db, &STMT_LOCK, params) ||
-        !(res = mv_db_exec(db, &STMT_ISSUE, params)) ||
-        mv_db_commit(db) != 0) {
+        !(res = mv_db_exec(db, &STMT_ISSUE, params)) || mv_db_commit(db) != 0) {
         mv_db_rollback(db);
         return -1;
     }
@@ -194,8 +192,7 @@ static int otp_request(mv_req *q)
         return mv_reply_db_error(q);
     }
     mv_otp_generate(code);
-    id = otp_store(q, db, &t, otp_hash(q, t.destination, code),
-                   &retry_after);
+    id = otp_store(q, db, &t, otp_hash(q, t.destination, code), &retry_after);
     if (id < 0) {
         return mv_reply_db_error(q);
     }
@@ -207,8 +204,7 @@ static int otp_request(mv_req *q)
                               "asking for another.");
     }
     if (mv_otp_deliver(q, t.destination, code) != 0) {
-        const char *params[] = {
-            mv_int_param(q, id)};
+        const char *params[] = {mv_int_param(q, id)};
         mv_db_exec(db, &STMT_WITHDRAW, params);
         return mv_reply_error(q, HTTP_SERVICE_UNAVAILABLE, "delivery_failed",
                               "The code could not be sent; try again.");
@@ -271,8 +267,8 @@ static int verify_create(mv_req *q, mv_db *db, const otp_target *t,
     }
     user_id = apr_atoi64(PQgetvalue(res, 0, 0));
     if (has_code) {
-        if ((inv = mv_accounts_take_invite(q, code, &invite_id))
-                != MV_INVITE_OK) {
+        if ((inv = mv_accounts_take_invite(q, code, &invite_id)) !=
+            MV_INVITE_OK) {
             mv_db_rollback(db);
             return mv_accounts_reply_invite(q, inv);
         }
@@ -287,9 +283,8 @@ static int verify_create(mv_req *q, mv_db *db, const otp_target *t,
         mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
-    return mv_accounts_reply_tokens(q, user_id,
-                                    json_pack("{s:b, s:n}", "created", 1,
-                                              "token"));
+    return mv_accounts_reply_tokens(
+        q, user_id, json_pack("{s:b, s:n}", "created", 1, "token"));
 }
 
 /* POST /auth/verify {phone or email, otp, inviteCode?}

@@ -12,16 +12,14 @@
 #include "mv_validate.h"
 #include "rewards_sql.h"
 
-#define SCAN_DEVICE_ID_MAX 128          /* code points */
-#define SCAN_GPS_MAX 256                /* bytes of its text form */
+#define SCAN_DEVICE_ID_MAX 128 /* code points */
+#define SCAN_GPS_MAX 256       /* bytes of its text form */
 #define SQLSTATE_FOREIGN_KEY "23503"
 
-static const mv_stmt STMT_REDEEM = {"mv_scan_redeem",
-                                    MV_SQL_SCAN_REDEEM_NPARAMS,
-                                    MV_SQL_SCAN_REDEEM};
-static const mv_stmt STMT_STATUS = {"mv_scan_status",
-                                    MV_SQL_SCAN_STATUS_NPARAMS,
-                                    MV_SQL_SCAN_STATUS};
+static const mv_stmt STMT_REDEEM = {
+    "mv_scan_redeem", MV_SQL_SCAN_REDEEM_NPARAMS, MV_SQL_SCAN_REDEEM};
+static const mv_stmt STMT_STATUS = {
+    "mv_scan_status", MV_SQL_SCAN_STATUS_NPARAMS, MV_SQL_SCAN_STATUS};
 
 /*
  * The optional "gps" field as stored text: a string as is, an object or
@@ -78,8 +76,8 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     }
     s = mv_body_string(q, "token", MV_REQUIRED);
     *device = mv_body_string(q, "deviceId", MV_OPTIONAL);
-    if (*device && mv_utf8_length(*device, strlen(*device)) >
-                       SCAN_DEVICE_ID_MAX) {
+    if (*device &&
+        mv_utf8_length(*device, strlen(*device)) > SCAN_DEVICE_ID_MAX) {
         mv_invalid(q, "deviceId", "is too long");
     }
     *gps = scan_gps(q);

@@ -5,7 +5,7 @@
 #include "mv.h"
 
 /* A reply whose body is a constant: the polled routes build no JSON. */
-#define MV_REPLY_CONST(q, status, text)                                      \
+#define MV_REPLY_CONST(q, status, text)                                        \
     mv_reply_raw(q, status, text, sizeof(text) - 1)
 
 static const mv_stmt STMT_HEALTH = {"mv_health", 0, "SELECT 1"};
@@ -54,8 +54,8 @@ static int health(mv_req *q)
 static int version(mv_req *q)
 {
     return MV_REPLY_CONST(q, HTTP_OK,
-                          "{\"name\":\"" MV_NAME "\",\"version\":\""
-                          MV_VERSION "\"}");
+                          "{\"name\":\"" MV_NAME "\",\"version\":\"" MV_VERSION
+                          "\"}");
 }
 
 const mv_route mv_system_routes[] = {

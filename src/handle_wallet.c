@@ -20,14 +20,14 @@
 #define WALLET_LIMIT_DEFAULT 50
 #define WALLET_LIMIT_MAX 200
 #define WALLET_ID_MAX 9223372036854775807LL
-#define WALLET_QUERY_VALUE_MAX 32       /* bytes of one decoded value */
+#define WALLET_QUERY_VALUE_MAX 32 /* bytes of one decoded value */
 
 /* The fixed text of the reply and of one entry, keys and punctuation,
  * with "null" where a value may be NULL (PQgetlength gives it 0 bytes):
  * the buffer is sized from these and the values' lengths. */
-#define WALLET_REPLY_TEXT                                                    \
+#define WALLET_REPLY_TEXT                                                      \
     "{\"userId\":,\"balance\":,\"transactions\":[],\"nextBefore\":null}"
-#define WALLET_ENTRY_TEXT                                                    \
+#define WALLET_ENTRY_TEXT                                                      \
     "{\"id\":,\"amount\":,\"type\":,\"couponId\":null,\"createdAt\":},"
 
 /* Column numbers of MV_SQL_WALLET_PAGE. */
@@ -35,8 +35,7 @@ enum { COL_BALANCE, COL_ID, COL_AMOUNT, COL_TYPE, COL_COUPON, COL_CREATED };
 
 #define PUT_LITERAL(b, lit) mv_json_put_raw(b, lit, sizeof lit - 1)
 
-static const mv_stmt STMT_PAGE = {"mv_wallet_page",
-                                  MV_SQL_WALLET_PAGE_NPARAMS,
+static const mv_stmt STMT_PAGE = {"mv_wallet_page", MV_SQL_WALLET_PAGE_NPARAMS,
                                   MV_SQL_WALLET_PAGE};
 
 /*
@@ -44,8 +43,7 @@ static const mv_stmt STMT_PAGE = {"mv_wallet_page",
  * given, 0 when absent; a malformed, repeated or out-of-range value is
  * recorded with mv_invalid (and 0 returned).
  */
-static int query_int(mv_req *q, const char *name, long long max,
-                     long long *out)
+static int query_int(mv_req *q, const char *name, long long max, long long *out)
 {
     char v[WALLET_QUERY_VALUE_MAX];
     int found = mv_query_get(q->r->args, name, v, sizeof v);
@@ -54,9 +52,11 @@ static int query_int(mv_req *q, const char *name, long long max,
         return 0;
     }
     if (found < 0 || !mv_parse_id(v, max, out)) {
-        mv_invalid(q, name, apr_psprintf(q->r->pool,
-                                         "must be an integer from 1 to %"
-                                         APR_INT64_T_FMT, (apr_int64_t)max));
+        mv_invalid(
+            q, name,
+            apr_psprintf(q->r->pool,
+                         "must be an integer from 1 to %" APR_INT64_T_FMT,
+                         (apr_int64_t)max));
         return 0;
     }
     return 1;
@@ -96,14 +96,12 @@ static void put_time_column(mv_json_buf *b, const PGresult *res, int row,
 
     if (PQgetisnull(res, row, col)) {
         PUT_LITERAL(b, "null");
-    }
-    else if (mv_pg_time_rfc3339(v, n, t) == 0) {
+    } else if (mv_pg_time_rfc3339(v, n, t) == 0) {
         /* Digits and "-:TZ" only: nothing to escape. */
         PUT_LITERAL(b, "\"");
         mv_json_put_raw(b, t, MV_RFC3339_LEN);
         PUT_LITERAL(b, "\"");
-    }
-    else {
+    } else {
         mv_json_put_string(b, v, n);
     }
 }
@@ -132,8 +130,7 @@ static void put_entry(mv_json_buf *b, const PGresult *res, int row)
  * not what the schema promises (not a bigint, not UTF-8).
  */
 static const char *wallet_body(mv_req *q, const PGresult *res, int n,
-                               long long id, long long limit,
-                               apr_size_t *len)
+                               long long id, long long limit, apr_size_t *len)
 {
     apr_size_t cap = sizeof WALLET_REPLY_TEXT + MV_JSON_INT_MAX +
                      PQgetlength(res, 0, COL_BALANCE);
@@ -141,8 +138,8 @@ static const char *wallet_body(mv_req *q, const PGresult *res, int n,
     mv_json_buf b;
     char *buf;
 
-    for (shown = 0; shown < n && shown < limit &&
-                    !PQgetisnull(res, shown, COL_ID);
+    for (shown = 0;
+         shown < n && shown < limit && !PQgetisnull(res, shown, COL_ID);
          shown++) {
         cap += entry_max(res, shown);
     }
@@ -165,8 +162,7 @@ static const char *wallet_body(mv_req *q, const PGresult *res, int n,
     PUT_LITERAL(&b, "],\"nextBefore\":");
     if (n > limit) {
         put_int_column(&b, res, limit - 1, COL_ID);
-    }
-    else {
+    } else {
         PUT_LITERAL(&b, "null");
     }
     PUT_LITERAL(&b, "}");
@@ -203,8 +199,7 @@ static int wallet(mv_req *q)
         return mv_reply_db_error(q);
     }
     params[0] = mv_int_param(q, (apr_int64_t)id);
-    params[1] = has_before ? mv_int_param(q, (apr_int64_t)before)
-                           : NULL;
+    params[1] = has_before ? mv_int_param(q, (apr_int64_t)before) : NULL;
     /* One entry more than the page shows says whether another page exists. */
     params[2] = mv_int_param(q, (apr_int64_t)limit + 1);
     if (!(res = mv_db_exec(db, &STMT_PAGE, params))) {

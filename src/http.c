@@ -55,8 +55,7 @@ int mv_reply_json(mv_req *q, int status, json_t *body)
     return rc;
 }
 
-int mv_reply_error(mv_req *q, int status, const char *code,
-                   const char *message)
+int mv_reply_error(mv_req *q, int status, const char *code, const char *message)
 {
     return mv_reply_json(q, status, mv_error_body(code, message, NULL));
 }
@@ -95,8 +94,8 @@ const char *mv_body_string(mv_req *q, const char *field, int required)
     return mv_fields_string(q->body, errors(q), field, required);
 }
 
-int mv_body_int(mv_req *q, const char *field, apr_int64_t min,
-                apr_int64_t max, int required, apr_int64_t *out)
+int mv_body_int(mv_req *q, const char *field, apr_int64_t min, apr_int64_t max,
+                int required, apr_int64_t *out)
 {
     int64_t v;
 
@@ -107,8 +106,7 @@ int mv_body_int(mv_req *q, const char *field, apr_int64_t min,
     return 1;
 }
 
-int mv_body_time(mv_req *q, const char *field, int required,
-                 apr_time_t *out)
+int mv_body_time(mv_req *q, const char *field, int required, apr_time_t *out)
 {
     const char *s = mv_body_string(q, field, required);
     int64_t usec;

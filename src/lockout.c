@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #define LOCKOUT_HASH_PREFIX "mocaverse lockout\n"
-#define LOCKOUT_SWEEP_ODDS 100      /* one attempt in this many sweeps */
+#define LOCKOUT_SWEEP_ODDS 100 /* one attempt in this many sweeps */
 
 static const mv_stmt STMT_ATTEMPT = {
     "mv_lockout_attempt", 3,
@@ -73,15 +73,14 @@ static int lockout_blocked(mv_req *q, const char *account, int *retry_after)
     params[0] = account_key(q, account);
     params[1] = apr_itoa(q->r->pool, q->cfg->lockout_seconds);
     params[2] = apr_itoa(q->r->pool, q->cfg->lockout_failures);
-    if (!(res = mv_db_exec(db, &STMT_ATTEMPT, params)) ||
-        PQntuples(res) != 1 || !(failures = mv_db_value(db, res, 0, 0)) ||
+    if (!(res = mv_db_exec(db, &STMT_ATTEMPT, params)) || PQntuples(res) != 1 ||
+        !(failures = mv_db_value(db, res, 0, 0)) ||
         !(left = mv_db_value(db, res, 0, 1))) {
         return -1;
     }
-    mv_rl_judge(atol(failures), q->cfg->lockout_failures, apr_atoi64(left),
-                &v);
+    mv_rl_judge(atol(failures), q->cfg->lockout_failures, apr_atoi64(left), &v);
     if (randombytes_uniform(LOCKOUT_SWEEP_ODDS) == 0) {
-        mv_db_exec(db, &STMT_SWEEP, NULL);  /* best effort */
+        mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
     }
     if (!v.allowed) {
         *retry_after = (int)v.reset;
@@ -114,8 +113,7 @@ int mv_lockout_refused(mv_req *q, const char *account)
         return 0;
     case 1:
         apr_table_setn(q->r->headers_out, "Retry-After",
-                       apr_itoa(q->r->pool,
-                                retry_after > 0 ? retry_after : 1));
+                       apr_itoa(q->r->pool, retry_after > 0 ? retry_after : 1));
         mv_reply_error(q, HTTP_TOO_MANY_REQUESTS, "account_locked",
                        "Too many failed attempts for this account; "
                        "try again later.");

@@ -63,8 +63,7 @@ static int deliver_pipe(mv_req *q, const char *destination, const char *code)
     if ((rv = apr_procattr_create(&attr, p)) != APR_SUCCESS ||
         (rv = apr_procattr_io_set(attr, APR_FULL_BLOCK, APR_NO_PIPE,
                                   APR_NO_PIPE)) != APR_SUCCESS ||
-        (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM_ENV)) !=
-            APR_SUCCESS ||
+        (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM_ENV)) != APR_SUCCESS ||
         (rv = apr_procattr_error_check_set(attr, 1)) != APR_SUCCESS ||
         (rv = apr_proc_create(&proc, PIPE_SHELL, argv, NULL, attr, p)) !=
             APR_SUCCESS) {

@@ -17,7 +17,7 @@
 typedef struct {
     apr_thread_mutex_t *mutex;
     apr_thread_cond_t *cond;
-    int free;                       /* slots not in use */
+    int free; /* slots not in use */
 } hash_slots;
 
 /* NULL until child_init: then every hash goes through the slots. */
@@ -31,14 +31,14 @@ void mv_passwords_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
 
     for (vs = s; vs; vs = vs->next) {
-        const mv_config *c = ap_get_module_config(vs->module_config,
-                                                  &mocaverse_module);
+        const mv_config *c =
+            ap_get_module_config(vs->module_config, &mocaverse_module);
         if (c->pwhash_mem_mib > mem) {
             mem = c->pwhash_mem_mib;
         }
     }
-    if (apr_thread_mutex_create(&hs->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                pchild) != APR_SUCCESS ||
+    if (apr_thread_mutex_create(&hs->mutex, APR_THREAD_MUTEX_DEFAULT, pchild) !=
+            APR_SUCCESS ||
         apr_thread_cond_create(&hs->cond, pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "MV0301: cannot create the password-hashing slots; "
@@ -52,8 +52,8 @@ void mv_passwords_child_init(apr_pool_t *pchild, server_rec *s)
 /* Takes a slot, waiting at most MV_PWHASH_WAIT_SEC; 0 or -1. */
 static int slot_take(request_rec *r)
 {
-    apr_time_t deadline = apr_time_now() +
-                          apr_time_from_sec(MV_PWHASH_WAIT_SEC);
+    apr_time_t deadline =
+        apr_time_now() + apr_time_from_sec(MV_PWHASH_WAIT_SEC);
     int rc = 0;
 
     if (!slots) {
@@ -97,9 +97,9 @@ static int hash_in_slot(mv_req *q, const char *pw, char *out)
 {
     int rc;
 
-    rc = mv_password_hash(pw, strlen(pw),
-                          (unsigned long long)q->cfg->pwhash_ops,
-                          (size_t)q->cfg->pwhash_mem_mib * 1024 * 1024, out);
+    rc =
+        mv_password_hash(pw, strlen(pw), (unsigned long long)q->cfg->pwhash_ops,
+                         (size_t)q->cfg->pwhash_mem_mib * 1024 * 1024, out);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
                       "MV0303: argon2id hashing failed (out of memory?)");
@@ -108,8 +108,7 @@ static int hash_in_slot(mv_req *q, const char *pw, char *out)
 }
 
 /* 0 and the argon2id string in out, or -1 (no slot, or failure). */
-int mv_passwords_hash(mv_req *q, const char *pw,
-                      char out[MV_PASSWORD_HASH_MAX])
+int mv_passwords_hash(mv_req *q, const char *pw, char out[MV_PASSWORD_HASH_MAX])
 {
     int rc;
 
@@ -132,8 +131,7 @@ int mv_passwords_verify(mv_req *q, const char *hash, const char *pw)
     }
     if (hash) {
         ok = mv_password_verify(hash, pw, strlen(pw));
-    }
-    else {
+    } else {
         /* No hash to check against: spend the same work regardless. */
         hash_in_slot(q, pw, scratch);
     }

@@ -28,8 +28,8 @@
 #define RL_MUTEX_TYPE "mocaverse-ratelimit"
 #define RL_SHARED_KEY "mocaverse-ratelimit-shared"
 #define RL_HASH_PREFIX "mocaverse ratelimit\n"
-#define RL_BUCKET_MAX 96            /* "group:key" */
-#define RL_SWEEP_ODDS 1000          /* one hit in this many sweeps the table */
+#define RL_BUCKET_MAX 96   /* "group:key" */
+#define RL_SWEEP_ODDS 1000 /* one hit in this many sweeps the table */
 
 /* The shm store, in the process pool: one per httpd, across restarts. */
 typedef struct {
@@ -62,8 +62,8 @@ static const mv_stmt STMT_SWEEP = {
 
 int mv_ratelimit_pre_config(apr_pool_t *pconf)
 {
-    return ap_mutex_register(pconf, RL_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT,
-                             0) == APR_SUCCESS
+    return ap_mutex_register(pconf, RL_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0) ==
+                   APR_SUCCESS
                ? OK
                : HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -101,8 +101,8 @@ int mv_ratelimit_post_config(apr_pool_t *pconf, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     sh->table = mv_rl_table_init(apr_shm_baseaddr_get(sh->shm), MV_RL_SLOTS);
-    rv = ap_global_mutex_create(&sh->mutex, NULL, RL_MUTEX_TYPE, NULL, s, pp,
-                                0);
+    rv =
+        ap_global_mutex_create(&sh->mutex, NULL, RL_MUTEX_TYPE, NULL, s, pp, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "MV0202: cannot create the rate-limit mutex");
@@ -125,7 +125,7 @@ void mv_ratelimit_child_init(apr_pool_t *p, server_rec *s)
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "MV0203: cannot attach to the rate-limit mutex");
-        shared = NULL;   /* hits then fail closed with 503 */
+        shared = NULL; /* hits then fail closed with 503 */
     }
 }
 
@@ -167,8 +167,8 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
 }
 
 /* Counts a hit in the database.  0, or -1 when the database failed. */
-static int hit_database(mv_req *q, const char *bucket,
-                        const mv_rate_limit *rl, mv_rl_verdict *v)
+static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
+                        mv_rl_verdict *v)
 {
     char hash[MV_HASH_HEX_LEN + 1];
     unsigned char key[MV_DERIVED_KEY_LEN];
@@ -195,7 +195,7 @@ static int hit_database(mv_req *q, const char *bucket,
     }
     mv_rl_judge(atol(hits), rl->requests, apr_atoi64(left), v);
     if (randombytes_uniform(RL_SWEEP_ODDS) == 0) {
-        mv_db_exec(db, &STMT_SWEEP, NULL);  /* best effort */
+        mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
     }
     return 0;
 }
@@ -214,8 +214,7 @@ static const char *bucket_name(mv_req *q, int group, char *out)
         key[0] = 'u';
         apr_cpystrn(key + 1, apr_ltoa(q->r->pool, (long)q->user_id),
                     sizeof(key) - 1);
-    }
-    else {
+    } else {
         mv_rl_client_key(q->r->useragent_ip, key, sizeof(key));
     }
     memcpy(out, name, n);
@@ -230,8 +229,7 @@ static void set_headers(mv_req *q, const char *name, const mv_rate_limit *rl,
 {
     char policy[128], limit[128];
 
-    mv_rl_policy_value(policy, sizeof(policy), name, rl->requests,
-                       rl->seconds);
+    mv_rl_policy_value(policy, sizeof(policy), name, rl->requests, rl->seconds);
     mv_rl_limit_value(limit, sizeof(limit), name, v);
     apr_table_set(q->r->headers_out, "RateLimit-Policy", policy);
     apr_table_set(q->r->headers_out, "RateLimit", limit);

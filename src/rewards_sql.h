@@ -26,24 +26,24 @@
  * is unknown, already redeemed or expired (MV_SQL_SCAN_STATUS says which).
  * A user id that no longer exists fails with SQLSTATE 23503.
  */
-#define MV_SQL_SCAN_REDEEM                                                   \
-    "WITH c AS ("                                                            \
-    " UPDATE coupons SET redeemed_at = now(), redeemed_by = $2"              \
-    " WHERE token = $1::uuid AND redeemed_at IS NULL"                        \
-    " AND (expires_at IS NULL OR expires_at > now())"                        \
-    " RETURNING id, points),"                                                \
-    " s AS ("                                                                \
-    " INSERT INTO scans (coupon_id, user_id, device_id, gps)"                \
-    " SELECT id, $2, $3, $4 FROM c RETURNING id),"                           \
-    " l AS ("                                                                \
-    " INSERT INTO ledger (user_id, amount, type, coupon_id, scan_id)"        \
-    " SELECT $2, c.points, 'scan', c.id, s.id FROM c CROSS JOIN s"           \
-    " RETURNING amount),"                                                    \
-    " b AS ("                                                                \
-    " INSERT INTO balances (user_id, balance) SELECT $2, amount FROM l"      \
-    " ON CONFLICT (user_id) DO UPDATE"                                       \
-    " SET balance = balances.balance + EXCLUDED.balance, updated_at = now()" \
-    " RETURNING balance)"                                                    \
+#define MV_SQL_SCAN_REDEEM                                                     \
+    "WITH c AS ("                                                              \
+    " UPDATE coupons SET redeemed_at = now(), redeemed_by = $2"                \
+    " WHERE token = $1::uuid AND redeemed_at IS NULL"                          \
+    " AND (expires_at IS NULL OR expires_at > now())"                          \
+    " RETURNING id, points),"                                                  \
+    " s AS ("                                                                  \
+    " INSERT INTO scans (coupon_id, user_id, device_id, gps)"                  \
+    " SELECT id, $2, $3, $4 FROM c RETURNING id),"                             \
+    " l AS ("                                                                  \
+    " INSERT INTO ledger (user_id, amount, type, coupon_id, scan_id)"          \
+    " SELECT $2, c.points, 'scan', c.id, s.id FROM c CROSS JOIN s"             \
+    " RETURNING amount),"                                                      \
+    " b AS ("                                                                  \
+    " INSERT INTO balances (user_id, balance) SELECT $2, amount FROM l"        \
+    " ON CONFLICT (user_id) DO UPDATE"                                         \
+    " SET balance = balances.balance + EXCLUDED.balance, updated_at = now()"   \
+    " RETURNING balance)"                                                      \
     " SELECT c.points, b.balance, s.id FROM c CROSS JOIN s CROSS JOIN b"
 #define MV_SQL_SCAN_REDEEM_NPARAMS 4
 
@@ -55,9 +55,9 @@
  * No row: unknown token.  Else (redeemed, expired) booleans as "t"/"f";
  * redeemed wins over expired.
  */
-#define MV_SQL_SCAN_STATUS                                                   \
-    "SELECT redeemed_at IS NOT NULL,"                                        \
-    " expires_at IS NOT NULL AND expires_at <= now()"                        \
+#define MV_SQL_SCAN_STATUS                                                     \
+    "SELECT redeemed_at IS NOT NULL,"                                          \
+    " expires_at IS NOT NULL AND expires_at <= now()"                          \
     " FROM coupons WHERE token = $1::uuid"
 #define MV_SQL_SCAN_STATUS_NPARAMS 1
 
@@ -75,14 +75,14 @@
  * type, coupon_id, created_at), or a single row with balance and NULLs
  * when the page is empty.
  */
-#define MV_SQL_WALLET_PAGE                                                   \
-    "SELECT w.balance, t.id, t.amount, t.type, t.coupon_id, t.created_at"    \
-    " FROM (SELECT u.id, COALESCE(b.balance, 0) AS balance FROM users u"     \
-    " LEFT JOIN balances b ON b.user_id = u.id WHERE u.id = $1::bigint) w"   \
-    " LEFT JOIN LATERAL (SELECT id, amount, type, coupon_id, created_at"     \
-    " FROM ledger WHERE user_id = w.id"                                      \
-    " AND ($2::bigint IS NULL OR id < $2::bigint)"                           \
-    " ORDER BY id DESC LIMIT $3::integer) t ON true"                         \
+#define MV_SQL_WALLET_PAGE                                                     \
+    "SELECT w.balance, t.id, t.amount, t.type, t.coupon_id, t.created_at"      \
+    " FROM (SELECT u.id, COALESCE(b.balance, 0) AS balance FROM users u"       \
+    " LEFT JOIN balances b ON b.user_id = u.id WHERE u.id = $1::bigint) w"     \
+    " LEFT JOIN LATERAL (SELECT id, amount, type, coupon_id, created_at"       \
+    " FROM ledger WHERE user_id = w.id"                                        \
+    " AND ($2::bigint IS NULL OR id < $2::bigint)"                             \
+    " ORDER BY id DESC LIMIT $3::integer) t ON true"                           \
     " ORDER BY t.id DESC"
 #define MV_SQL_WALLET_PAGE_NPARAMS 3
 

@@ -37,8 +37,8 @@ int mv_opaque_token_valid(const char *s)
 {
     size_t i;
 
-    if (s == NULL || strnlen(s, MV_OPAQUE_TOKEN_LEN + 1)
-                         != MV_OPAQUE_TOKEN_LEN) {
+    if (s == NULL ||
+        strnlen(s, MV_OPAQUE_TOKEN_LEN + 1) != MV_OPAQUE_TOKEN_LEN) {
         return 0;
     }
     for (i = 0; i < MV_OPAQUE_TOKEN_LEN; i++) {
@@ -51,8 +51,7 @@ int mv_opaque_token_valid(const char *s)
 
 /* Writes the keyed hash of token under the refresh-token key into out. */
 void mv_refresh_token_hash(const unsigned char *secret, size_t secretlen,
-                           const char *token,
-                           char out[MV_HASH_HEX_LEN + 1])
+                           const char *token, char out[MV_HASH_HEX_LEN + 1])
 {
     unsigned char key[MV_DERIVED_KEY_LEN];
 

@@ -13,10 +13,10 @@ _Static_assert(sizeof(MV_INVITE_ALPHABET) - 1 == MV_INVITE_ALPHABET_LEN,
                "invite alphabet must have MV_INVITE_ALPHABET_LEN symbols");
 _Static_assert(MV_PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES,
                "MV_PASSWORD_HASH_MAX too small for crypto_pwhash_STRBYTES");
-_Static_assert(sodium_base64_ENCODED_LEN(32,
-                   sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-                   == MV_OPAQUE_TOKEN_LEN + 1,
-               "MV_OPAQUE_TOKEN_LEN must match 32 bytes of base64url");
+_Static_assert(
+    sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
+        MV_OPAQUE_TOKEN_LEN + 1,
+    "MV_OPAQUE_TOKEN_LEN must match 32 bytes of base64url");
 
 /* Fills out[0..len) with random alphabet symbols and NUL-terminates it. */
 void mv_invite_code_generate(char *out, size_t len)
@@ -24,8 +24,8 @@ void mv_invite_code_generate(char *out, size_t len)
     size_t i;
 
     for (i = 0; i < len; i++) {
-        out[i] = MV_INVITE_ALPHABET[randombytes_uniform(
-                     MV_INVITE_ALPHABET_LEN)];
+        out[i] =
+            MV_INVITE_ALPHABET[randombytes_uniform(MV_INVITE_ALPHABET_LEN)];
     }
     out[len] = '\0';
 }
@@ -90,16 +90,16 @@ void mv_uuid_v4(char out[37])
     unsigned char b[16];
 
     randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 10xx */
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10xx */
     mv_uuid_format(b, out);
 }
 
 /* 1 if c is an ASCII hex digit. */
 static int mv_is_hex(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-        || (c >= 'A' && c <= 'F');
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
 }
 
 /* 1 if s is a canonical UUID; lowercase copy into out when not NULL. */
@@ -149,9 +149,8 @@ void mv_opaque_token(char out[MV_OPAQUE_TOKEN_LEN + 1])
 }
 
 /* Writes HMAC-SHA256(key, msg) as lowercase hex + NUL into out. */
-void mv_keyed_hash_hex(const unsigned char *key, size_t keylen,
-                       const char *msg, size_t msglen,
-                       char out[MV_HASH_HEX_LEN + 1])
+void mv_keyed_hash_hex(const unsigned char *key, size_t keylen, const char *msg,
+                       size_t msglen, char out[MV_HASH_HEX_LEN + 1])
 {
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -170,7 +169,7 @@ int mv_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     unsigned char key[crypto_generichash_KEYBYTES];
     unsigned char ha[crypto_generichash_BYTES];
     unsigned char hb[crypto_generichash_BYTES];
-    static const unsigned char empty[1] = { 0 };
+    static const unsigned char empty[1] = {0};
     int same_mac, same_len;
 
     if ((a == NULL && alen != 0) || (b == NULL && blen != 0)) {
@@ -192,9 +191,8 @@ int mv_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 }
 
 /* 0 and the argon2id string in the caller's out, or -1 on failure. */
-int mv_password_hash(const char *pw, size_t pwlen,
-                     unsigned long long opslimit, size_t memlimit,
-                     char *out)
+int mv_password_hash(const char *pw, size_t pwlen, unsigned long long opslimit,
+                     size_t memlimit, char *out)
 {
     if (out == NULL) {
         return -1;

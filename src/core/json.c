@@ -54,8 +54,8 @@ const char *mv_fields_string(json_t *body, json_t *errors, const char *field,
     return v ? json_string_value(v) : NULL;
 }
 
-int mv_fields_int(json_t *body, json_t *errors, const char *field,
-                  int64_t min, int64_t max, int required, int64_t *out)
+int mv_fields_int(json_t *body, json_t *errors, const char *field, int64_t min,
+                  int64_t max, int required, int64_t *out)
 {
     json_t *v = field_get(body, errors, field, required);
     json_int_t n;
@@ -70,8 +70,8 @@ int mv_fields_int(json_t *body, json_t *errors, const char *field,
     }
     n = json_integer_value(v);
     if (n < min || n > max) {
-        snprintf(msg, sizeof(msg), "must be from %" PRId64 " to %" PRId64,
-                 min, max);
+        snprintf(msg, sizeof(msg), "must be from %" PRId64 " to %" PRId64, min,
+                 max);
         mv_fields_invalid(errors, field, msg);
         return 0;
     }
@@ -107,8 +107,7 @@ static int64_t days_from_civil(int y, int m, int d)
 
 int mv_rfc3339_parse(const char *s, int64_t *usec)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, sec, off = 0;
     int64_t frac = 0, scale = 100000;
     const char *p;
@@ -124,8 +123,8 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     h = digits(s + 11, 2);
     mi = digits(s + 14, 2);
     sec = digits(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
+        h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
         return -1;
     }
     if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
@@ -142,23 +141,23 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     }
     if (*p == 'Z' || *p == 'z') {
         p++;
-    }
-    else if ((*p == '+' || *p == '-') && digits(p + 1, 2) >= 0 &&
-             p[3] == ':' && digits(p + 4, 2) >= 0) {
+    } else if ((*p == '+' || *p == '-') && digits(p + 1, 2) >= 0 &&
+               p[3] == ':' && digits(p + 4, 2) >= 0) {
         off = digits(p + 1, 2) * 3600 + digits(p + 4, 2) * 60;
         if (*p == '-') {
             off = -off;
         }
         p += 6;
-    }
-    else {
+    } else {
         return -1;
     }
     if (*p) {
         return -1;
     }
-    *usec = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-              off) * 1000000) + frac;
+    *usec =
+        ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) *
+         1000000) +
+        frac;
     return 0;
 }
 
@@ -189,11 +188,9 @@ static int all_digits(const char *s, size_t n)
  * parse-and-format path would turn into the same bytes (a leap second,
  * which gmtime carries into the next minute, is left to that path).
  */
-static int pg_time_utc(const char *s, size_t len,
-                       char out[MV_RFC3339_LEN + 1])
+static int pg_time_utc(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d;
 
     if (len != 22 && (len < 24 || len > 29 || s[19] != '.' ||
@@ -202,9 +199,9 @@ static int pg_time_utc(const char *s, size_t len,
     }
     if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' ||
         s[16] != ':' || memcmp(s + len - 3, "+00", 3) != 0 ||
-        !all_digits(s, 4) || !all_digits(s + 5, 2) ||
-        !all_digits(s + 8, 2) || !all_digits(s + 11, 2) ||
-        !all_digits(s + 14, 2) || !all_digits(s + 17, 2)) {
+        !all_digits(s, 4) || !all_digits(s + 5, 2) || !all_digits(s + 8, 2) ||
+        !all_digits(s + 11, 2) || !all_digits(s + 14, 2) ||
+        !all_digits(s + 17, 2)) {
         return -1;
     }
     y = digits(s, 4);
@@ -224,8 +221,7 @@ static int pg_time_utc(const char *s, size_t len,
     return 0;
 }
 
-int mv_pg_time_rfc3339(const char *s, size_t len,
-                       char out[MV_RFC3339_LEN + 1])
+int mv_pg_time_rfc3339(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
 {
     char buf[48];
     int64_t usec;
@@ -290,13 +286,27 @@ void mv_json_put_string(mv_json_buf *b, const char *s, size_t n)
         }
         *o++ = '\\';
         switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
         default:
             memcpy(o, "u00", 3);
             o[3] = hex[c >> 4];
@@ -317,8 +327,8 @@ void mv_json_put_int_text(mv_json_buf *b, const char *s, size_t n)
     const char *d = s + neg;
     size_t nd = n - (size_t)neg;
 
-    if (nd == 0 || nd > 19 || !all_digits(d, nd) ||
-        (d[0] == '0' && nd > 1) || (neg && nd == 1 && d[0] == '0') ||
+    if (nd == 0 || nd > 19 || !all_digits(d, nd) || (d[0] == '0' && nd > 1) ||
+        (neg && nd == 1 && d[0] == '0') ||
         (nd == 19 && memcmp(d, neg ? min : max, 19) > 0)) {
         b->failed = 1;
         return;

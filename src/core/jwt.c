@@ -26,12 +26,12 @@
 #include <jwt.h>
 #include <sodium.h>
 
-#define MV_JWT_SIG_B64_LEN 43   /* 32-byte HMAC, unpadded base64url */
+#define MV_JWT_SIG_B64_LEN 43 /* 32-byte HMAC, unpadded base64url */
 
 /* Signed access token as a malloc'd string (caller frees), or NULL. */
-char *mv_jwt_sign(const unsigned char *key, size_t keylen,
-                  const char *issuer, long long user_id,
-                  long long now, long long ttl, const char *jti)
+char *mv_jwt_sign(const unsigned char *key, size_t keylen, const char *issuer,
+                  long long user_id, long long now, long long ttl,
+                  const char *jti)
 {
     jwt_t *jwt = NULL;
     char *out = NULL;
@@ -55,20 +55,20 @@ char *mv_jwt_sign(const unsigned char *key, size_t keylen,
     if (jwt_new(&jwt) != 0) {
         return NULL;
     }
-    if (jwt_add_grant(jwt, "sub", sub) == 0
-        && jwt_add_grant_int(jwt, "userId", (long)user_id) == 0
-        && jwt_add_grant(jwt, "type", "access") == 0
-        && jwt_add_grant(jwt, "iss", issuer) == 0
-        && jwt_add_grant_int(jwt, "iat", (long)now) == 0
-        && jwt_add_grant_int(jwt, "exp", (long)(now + ttl)) == 0
-        && jwt_add_grant(jwt, "jti", jti) == 0
-        && jwt_set_alg(jwt, JWT_ALG_HS256, key, (int)keylen) == 0) {
+    if (jwt_add_grant(jwt, "sub", sub) == 0 &&
+        jwt_add_grant_int(jwt, "userId", (long)user_id) == 0 &&
+        jwt_add_grant(jwt, "type", "access") == 0 &&
+        jwt_add_grant(jwt, "iss", issuer) == 0 &&
+        jwt_add_grant_int(jwt, "iat", (long)now) == 0 &&
+        jwt_add_grant_int(jwt, "exp", (long)(now + ttl)) == 0 &&
+        jwt_add_grant(jwt, "jti", jti) == 0 &&
+        jwt_set_alg(jwt, JWT_ALG_HS256, key, (int)keylen) == 0) {
         out = jwt_encode_str(jwt);
     }
     jwt_free(jwt);
     /* mv_jwt_verify accepts only this header: never issue another one */
-    if (out != NULL && strncmp(out, MV_JWT_HEADER ".",
-                               sizeof MV_JWT_HEADER) != 0) {
+    if (out != NULL &&
+        strncmp(out, MV_JWT_HEADER ".", sizeof MV_JWT_HEADER) != 0) {
         free(out);
         out = NULL;
     }
@@ -77,23 +77,22 @@ char *mv_jwt_sign(const unsigned char *key, size_t keylen,
 
 /* Value of the base64url character c, or -1 for any other byte; the
  * table below is this macro applied to every byte value. */
-#define MV_B64V(c)                                                        \
-    ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                               \
-     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                          \
-     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                          \
-     : (c) == '-'               ? 62                                      \
-     : (c) == '_'               ? 63                                      \
+#define MV_B64V(c)                                                             \
+    ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                    \
+     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                               \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                               \
+     : (c) == '-'               ? 62                                           \
+     : (c) == '_'               ? 63                                           \
                                 : -1)
-#define MV_B64V4(c) MV_B64V(c), MV_B64V((c) + 1), MV_B64V((c) + 2),       \
-                    MV_B64V((c) + 3)
-#define MV_B64V16(c) MV_B64V4(c), MV_B64V4((c) + 4), MV_B64V4((c) + 8),   \
-                     MV_B64V4((c) + 12)
-#define MV_B64V64(c) MV_B64V16(c), MV_B64V16((c) + 16),                   \
-                     MV_B64V16((c) + 32), MV_B64V16((c) + 48)
+#define MV_B64V4(c)                                                            \
+    MV_B64V(c), MV_B64V((c) + 1), MV_B64V((c) + 2), MV_B64V((c) + 3)
+#define MV_B64V16(c)                                                           \
+    MV_B64V4(c), MV_B64V4((c) + 4), MV_B64V4((c) + 8), MV_B64V4((c) + 12)
+#define MV_B64V64(c)                                                           \
+    MV_B64V16(c), MV_B64V16((c) + 16), MV_B64V16((c) + 32), MV_B64V16((c) + 48)
 
 static const signed char mv_jwt_b64url_value[256] = {
-    MV_B64V64(0), MV_B64V64(64), MV_B64V64(128), MV_B64V64(192)
-};
+    MV_B64V64(0), MV_B64V64(64), MV_B64V64(128), MV_B64V64(192)};
 
 /* Decodes the unpadded base64url text b64[0..len) into out (outsz bytes)
  * and sets *outlen. Strict, as sodium_base642bin with the URL-safe
@@ -102,9 +101,8 @@ static const signed char mv_jwt_b64url_value[256] = {
  * byte string has exactly one accepted spelling. Returns 0, or -1 when the
  * text is invalid or decodes to more than outsz bytes. Branches on the
  * data: for public input only (the token as received), never a secret. */
-static int mv_jwt_b64url_decode(const char *b64, size_t len,
-                                unsigned char *out, size_t outsz,
-                                size_t *outlen)
+static int mv_jwt_b64url_decode(const char *b64, size_t len, unsigned char *out,
+                                size_t outsz, size_t *outlen)
 {
     unsigned int acc = 0, bits = 0;
     size_t i, n = 0;
@@ -144,12 +142,11 @@ static json_t *mv_jwt_segment_json(const char *b64, size_t len)
     size_t binlen = 0;
     json_t *obj;
 
-    if (len == 0
-        || mv_jwt_b64url_decode(b64, len, buf, sizeof buf, &binlen) != 0) {
+    if (len == 0 ||
+        mv_jwt_b64url_decode(b64, len, buf, sizeof buf, &binlen) != 0) {
         return NULL;
     }
-    obj = json_loadb((const char *)buf, binlen, JSON_REJECT_DUPLICATES,
-                     NULL);
+    obj = json_loadb((const char *)buf, binlen, JSON_REJECT_DUPLICATES, NULL);
     if (obj != NULL && !json_is_object(obj)) {
         json_decref(obj);
         return NULL;
@@ -182,9 +179,8 @@ static mv_jwt_status mv_jwt_header_refusal(const char *hdr, size_t len)
  * signed_part[0..signedlen), compared in constant time; else 0. The
  * segment is decoded first (it is the client's, not a secret); the MAC
  * computed here is never decoded, encoded or branched on. */
-static int mv_jwt_check_hmac(const mv_jwt_key *k,
-                             const char *signed_part, size_t signedlen,
-                             const char *sig, size_t siglen)
+static int mv_jwt_check_hmac(const mv_jwt_key *k, const char *signed_part,
+                             size_t signedlen, const char *sig, size_t siglen)
 {
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -192,9 +188,9 @@ static int mv_jwt_check_hmac(const mv_jwt_key *k,
     size_t gotlen = 0;
     int ok;
 
-    if (siglen != MV_JWT_SIG_B64_LEN
-        || mv_jwt_b64url_decode(sig, siglen, got, sizeof got, &gotlen) != 0
-        || gotlen != sizeof got) {
+    if (siglen != MV_JWT_SIG_B64_LEN ||
+        mv_jwt_b64url_decode(sig, siglen, got, sizeof got, &gotlen) != 0 ||
+        gotlen != sizeof got) {
         return 0;
     }
     memcpy(&st, &k->hmac, sizeof st);
@@ -210,15 +206,15 @@ static int mv_jwt_check_hmac(const mv_jwt_key *k,
 /* One claim of the payload as read, whichever reader read it. */
 typedef enum {
     MV_CLAIM_ABSENT = 0,
-    MV_CLAIM_STRING,        /* s[0..len), may hold NUL bytes */
-    MV_CLAIM_INTEGER,       /* i */
-    MV_CLAIM_REAL,          /* d */
-    MV_CLAIM_OTHER          /* true, false, null, array or object */
+    MV_CLAIM_STRING,  /* s[0..len), may hold NUL bytes */
+    MV_CLAIM_INTEGER, /* i */
+    MV_CLAIM_REAL,    /* d */
+    MV_CLAIM_OTHER    /* true, false, null, array or object */
 } mv_claim_kind;
 
 typedef struct {
     mv_claim_kind kind;
-    const char *s;          /* borrowed from the reader's buffer or tree */
+    const char *s; /* borrowed from the reader's buffer or tree */
     size_t len;
     long long i;
     double d;
@@ -317,13 +313,12 @@ static int mv_json_plain_string(const char **pp, const char *end,
     return 1;
 }
 
-#define MV_JSON_PLAIN_DIGITS 18     /* always within long long */
+#define MV_JSON_PLAIN_DIGITS 18 /* always within long long */
 
 /* At *pp a JSON integer of at most MV_JSON_PLAIN_DIGITS digits: sets *v,
  * moves *pp past the digits and returns 1. Anything else: 0. A fraction or
  * exponent is left at *pp, where the caller finds neither ',' nor '}'. */
-static int mv_json_plain_integer(const char **pp, const char *end,
-                                 long long *v)
+static int mv_json_plain_integer(const char **pp, const char *end, long long *v)
 {
     const char *p = *pp;
     int neg = 0, digits = 0;
@@ -333,8 +328,8 @@ static int mv_json_plain_integer(const char **pp, const char *end,
         neg = 1;
         p++;
     }
-    if (p == end || *p < '0' || *p > '9'
-        || (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')) {
+    if (p == end || *p < '0' || *p > '9' ||
+        (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9')) {
         return 0;
     }
     for (; p < end && *p >= '0' && *p <= '9'; p++) {
@@ -379,8 +374,8 @@ static int mv_claims_read_plain(const char *buf, size_t n, mv_claims *c)
         size_t keylen;
 
         memset(&v, 0, sizeof v);
-        if (nkeys == MV_JSON_PLAIN_MEMBERS
-            || !mv_json_plain_string(&p, end, &key, &keylen)) {
+        if (nkeys == MV_JSON_PLAIN_MEMBERS ||
+            !mv_json_plain_string(&p, end, &key, &keylen)) {
             return 0;
         }
         for (i = 0; i < nkeys; i++) {
@@ -403,8 +398,8 @@ static int mv_claims_read_plain(const char *buf, size_t n, mv_claims *c)
             return 0;
         }
         for (i = 0; i < MV_CLAIM_NAMES; i++) {
-            if (strlen(mv_claim_names[i].name) == keylen
-                && memcmp(mv_claim_names[i].name, key, keylen) == 0) {
+            if (strlen(mv_claim_names[i].name) == keylen &&
+                memcmp(mv_claim_names[i].name, key, keylen) == 0) {
                 *mv_claims_slot(c, i) = v;
             }
         }
@@ -424,8 +419,7 @@ static int mv_claim_is(const mv_claim *v, const char *s)
 {
     size_t n = strlen(s);
 
-    return v->kind == MV_CLAIM_STRING && v->len == n
-           && memcmp(v->s, s, n) == 0;
+    return v->kind == MV_CLAIM_STRING && v->len == n && memcmp(v->s, s, n) == 0;
 }
 
 /* 1 if claim v is a number whose value is <= limit; else 0. */
@@ -446,13 +440,12 @@ static long long mv_jwt_skewed(long long now)
     return now > LLONG_MAX - MV_JWT_LEEWAY ? LLONG_MAX : now + MV_JWT_LEEWAY;
 }
 
-#define MV_JWT_SUB_MAX 19           /* digits of LLONG_MAX */
+#define MV_JWT_SUB_MAX 19 /* digits of LLONG_MAX */
 
 /* MV_JWT_OK and *uid set if the claims c are a valid access token at time
  * now for issuer, else the refusal status. */
-static mv_jwt_status mv_jwt_check_claims(const mv_claims *c,
-                                         const char *issuer, long long now,
-                                         long long *uid)
+static mv_jwt_status mv_jwt_check_claims(const mv_claims *c, const char *issuer,
+                                         long long now, long long *uid)
 {
     char sub[MV_JWT_SUB_MAX + 1];
     long long id;
@@ -460,8 +453,8 @@ static mv_jwt_status mv_jwt_check_claims(const mv_claims *c,
     if (!mv_claim_is(&c->type, "access") || !mv_claim_is(&c->iss, issuer)) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (c->sub.kind != MV_CLAIM_STRING || c->sub.len > MV_JWT_SUB_MAX
-        || memchr(c->sub.s, '\0', c->sub.len) != NULL) {
+    if (c->sub.kind != MV_CLAIM_STRING || c->sub.len > MV_JWT_SUB_MAX ||
+        memchr(c->sub.s, '\0', c->sub.len) != NULL) {
         return MV_JWT_BAD_CLAIMS;
     }
     memcpy(sub, c->sub.s, c->sub.len);
@@ -469,8 +462,8 @@ static mv_jwt_status mv_jwt_check_claims(const mv_claims *c,
     if (!mv_parse_id(sub, LLONG_MAX, &id)) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (c->user_id.kind != MV_CLAIM_ABSENT
-        && (c->user_id.kind != MV_CLAIM_INTEGER || c->user_id.i != id)) {
+    if (c->user_id.kind != MV_CLAIM_ABSENT &&
+        (c->user_id.kind != MV_CLAIM_INTEGER || c->user_id.i != id)) {
         return MV_JWT_BAD_CLAIMS;
     }
     if (c->jti.kind != MV_CLAIM_STRING) {
@@ -479,8 +472,8 @@ static mv_jwt_status mv_jwt_check_claims(const mv_claims *c,
     if (!mv_claim_number_le(&c->iat, mv_jwt_skewed(now))) {
         return MV_JWT_BAD_CLAIMS;
     }
-    if (c->nbf.kind != MV_CLAIM_ABSENT
-        && !mv_claim_number_le(&c->nbf, mv_jwt_skewed(now))) {
+    if (c->nbf.kind != MV_CLAIM_ABSENT &&
+        !mv_claim_number_le(&c->nbf, mv_jwt_skewed(now))) {
         return MV_JWT_BAD_CLAIMS;
     }
     if (c->exp.kind != MV_CLAIM_INTEGER && c->exp.kind != MV_CLAIM_REAL) {
@@ -565,8 +558,8 @@ mv_jwt_status mv_jwt_verify_with(const mv_jwt_key *k, const char *issuer,
         return MV_JWT_MALFORMED;
     }
     dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
-    if (dot2 == NULL
-        || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
+    if (dot2 == NULL ||
+        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
         return MV_JWT_MALFORMED;
     }
     hlen = (size_t)(dot1 - token);
@@ -576,14 +569,14 @@ mv_jwt_status mv_jwt_verify_with(const mv_jwt_key *k, const char *issuer,
     }
 
     /* The header is public: a plain comparison pins HS256. */
-    if (hlen != sizeof MV_JWT_HEADER - 1
-        || memcmp(token, MV_JWT_HEADER, hlen) != 0) {
+    if (hlen != sizeof MV_JWT_HEADER - 1 ||
+        memcmp(token, MV_JWT_HEADER, hlen) != 0) {
         return mv_jwt_header_refusal(token, hlen);
     }
 
-    if (k == NULL || !k->ready
-        || !mv_jwt_check_hmac(k, token, (size_t)(dot2 - token), dot2 + 1,
-                              len - (size_t)(dot2 + 1 - token))) {
+    if (k == NULL || !k->ready ||
+        !mv_jwt_check_hmac(k, token, (size_t)(dot2 - token), dot2 + 1,
+                           len - (size_t)(dot2 + 1 - token))) {
         return MV_JWT_BAD_SIGNATURE;
     }
 

@@ -55,8 +55,7 @@ static long decode(const char *s, size_t len, char *out, size_t outsz)
     return (long)o;
 }
 
-int mv_query_get(const char *args, const char *name, char *out,
-                 size_t outsz)
+int mv_query_get(const char *args, const char *name, char *out, size_t outsz)
 {
     size_t namelen = strlen(name);
     int found = 0;
@@ -80,8 +79,8 @@ int mv_query_get(const char *args, const char *name, char *out,
                 return -1;
             }
             found = 1;
-            if (decode(eq ? eq + 1 : p + plen, eq ? plen - klen - 1 : 0,
-                       out, outsz) < 0) {
+            if (decode(eq ? eq + 1 : p + plen, eq ? plen - klen - 1 : 0, out,
+                       outsz) < 0) {
                 out[0] = '\0';
                 return -1;
             }

@@ -23,8 +23,8 @@ _Static_assert((MV_RL_SLOTS & (MV_RL_SLOTS - 1)) == 0 &&
 /* One bucket.  An empty slot has tag 0 and reset_at 0. */
 typedef struct {
     uint64_t tag;
-    int64_t reset_at;           /* end of the window, caller's clock, usec */
-    uint32_t count;             /* hits in the window, at most limit + 1 */
+    int64_t reset_at; /* end of the window, caller's clock, usec */
+    uint32_t count;   /* hits in the window, at most limit + 1 */
     uint32_t unused;
 } rl_slot;
 
@@ -43,9 +43,9 @@ void mv_rl_judge(long count, long limit, int64_t left_us, mv_rl_verdict *v)
 {
     v->allowed = count <= limit;
     v->remaining = count < limit ? limit - count : 0;
-    v->reset = left_us <= 0 ? 1
-                            : (long)((left_us + MV_USEC_PER_SEC - 1) /
-                                     MV_USEC_PER_SEC);
+    v->reset = left_us <= 0
+                   ? 1
+                   : (long)((left_us + MV_USEC_PER_SEC - 1) / MV_USEC_PER_SEC);
 }
 
 const char *mv_rl_group_name(int group)
@@ -79,8 +79,7 @@ const char *mv_rl_client_key(const char *ip, char *out, size_t outsz)
             memcpy(&a4, a6 + 12, 4);
             inet_ntop(AF_INET, &a4, text, sizeof(text));
             snprintf(out, outsz, "%s", text);
-        }
-        else {
+        } else {
             memset(a6 + 8, 0, 8);
             inet_ntop(AF_INET6, a6, text, sizeof(text));
             snprintf(out, outsz, "%s/64", text);

@@ -105,12 +105,12 @@ size_t mv_uuid_array(char *out, size_t n)
 
     out[o++] = '{';
     for (i = 0; i < n; i++) {
-        mv_uuid_v4(out + o);            /* writes 36 chars + NUL */
+        mv_uuid_v4(out + o); /* writes 36 chars + NUL */
         o += MV_UUID_LEN;
         out[o++] = ',';
     }
     if (n > 0) {
-        o--;                            /* the last ',' becomes '}' */
+        o--; /* the last ',' becomes '}' */
     }
     out[o++] = '}';
     out[o] = '\0';

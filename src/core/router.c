@@ -32,8 +32,7 @@ int mv_path_match(const char *pattern, const char *path,
             params[n].off = (size_t)(u - path);
             params[n].len = ulen;
             n++;
-        }
-        else if (plen != ulen || memcmp(p, u, plen) != 0) {
+        } else if (plen != ulen || memcmp(p, u, plen) != 0) {
             return -1;
         }
         p += plen;

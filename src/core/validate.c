@@ -46,19 +46,19 @@ static size_t mv_utf8_seq(const unsigned char *p, size_t avail)
     } else if (c >= 0xE0 && c <= 0xEF) {
         n = 3;
         if (c == 0xE0) {
-            lo = 0xA0;              /* overlong below U+0800 */
+            lo = 0xA0; /* overlong below U+0800 */
         } else if (c == 0xED) {
-            hi = 0x9F;              /* surrogates U+D800..U+DFFF */
+            hi = 0x9F; /* surrogates U+D800..U+DFFF */
         }
     } else if (c >= 0xF0 && c <= 0xF4) {
         n = 4;
         if (c == 0xF0) {
-            lo = 0x90;              /* overlong below U+10000 */
+            lo = 0x90; /* overlong below U+10000 */
         } else if (c == 0xF4) {
-            hi = 0x8F;              /* above U+10FFFF */
+            hi = 0x8F; /* above U+10FFFF */
         }
     } else {
-        return 0;                   /* continuation, C0, C1 or F5..FF */
+        return 0; /* continuation, C0, C1 or F5..FF */
     }
     if (avail < n) {
         return 0;
@@ -227,7 +227,7 @@ int mv_parse_id(const char *s, long long max, long long *out)
         return 0;
     }
     if (*s < '1' || *s > '9') {
-        return 0;                   /* empty, sign, space, or leading 0 */
+        return 0; /* empty, sign, space, or leading 0 */
     }
     for (; *s != '\0'; s++) {
         int d;
@@ -236,7 +236,7 @@ int mv_parse_id(const char *s, long long max, long long *out)
         }
         d = *s - '0';
         if (d > max || v > (max - d) / 10) {
-            return 0;               /* 10 * v + d would exceed max */
+            return 0; /* 10 * v + d would exceed max */
         }
         v = v * 10 + d;
     }

@@ -68,13 +68,13 @@ static inline mv_resp *register_at(const char *base, const char *email,
     free(body);
     return r;
 }
-#define register_user(email, password, code)                                 \
+#define register_user(email, password, code)                                   \
     register_at(NULL, email, password, code)
 
 static inline mv_resp *login_user(const char *email, const char *password)
 {
-    char *body = body_of(json_pack("{s:s, s:s}", "email", email, "password",
-                                   password));
+    char *body =
+        body_of(json_pack("{s:s, s:s}", "email", email, "password", password));
     mv_resp *r = mv_http("POST", "/auth/login-with-email", body, NULL);
     free(body);
     return r;

@@ -76,9 +76,8 @@ static size_t append(char *ptr, size_t size, size_t n, void *userdata)
     return add;
 }
 
-mv_resp *mv_http_at(const char *base_url, const char *method,
-                    const char *path, const char *body,
-                    const char *const *headers)
+mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
+                    const char *body, const char *const *headers)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -121,8 +120,7 @@ mv_resp *mv_http_at(const char *base_url, const char *method,
     if (rc != CURLE_OK) {
         fprintf(stderr, "%s %s: %s\n", method, url, curl_easy_strerror(rc));
         r->status = 0;
-    }
-    else {
+    } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     }
     r->body = b.data;
@@ -187,8 +185,7 @@ void mv_check_error(const mv_resp *r, long status, const char *code,
 
     if (r->status != status || !ct || strncmp(ct, "application/json", 16) ||
         !mv_json_str(r, "error") || !got || strcmp(got, code) != 0) {
-        fprintf(stderr,
-                "%s:%d: expected %ld %s, got %ld (%s) %s\n", file, line,
+        fprintf(stderr, "%s:%d: expected %ld %s, got %ld (%s) %s\n", file, line,
                 status, code, r->status, ct ? ct : "no type", r->body);
         free(ct);
         fail();
@@ -203,8 +200,8 @@ void mv_check_4xx_json(const mv_resp *r, const char *file, int line)
     if (r->status < 400 || r->status > 499 || !ct ||
         strncmp(ct, "application/json", 16) || !mv_json_str(r, "error") ||
         !mv_json_str(r, "code")) {
-        fprintf(stderr, "%s:%d: expected a 4xx JSON error, got %ld %s\n",
-                file, line, r->status, r->body);
+        fprintf(stderr, "%s:%d: expected a 4xx JSON error, got %ld %s\n", file,
+                line, r->status, r->body);
         free(ct);
         fail();
     }
@@ -360,8 +357,7 @@ int mv_env(char **out, const char *fmt, ...)
             b.data[--b.len] = '\0';
         }
         *out = b.data;
-    }
-    else {
+    } else {
         free(b.data);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;

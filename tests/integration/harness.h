@@ -19,10 +19,10 @@
 
 typedef struct {
     long status;
-    char *body;                 /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t body_len;
-    char *headers;              /* the raw response header block */
-    json_t *json;               /* the parsed body, or NULL */
+    char *headers; /* the raw response header block */
+    json_t *json;  /* the parsed body, or NULL */
 } mv_resp;
 
 /* Calls once in main before the tests. */
@@ -34,10 +34,9 @@ void mv_harness_init(void);
  * header lines ("Name: value", NULL-terminated list, may be NULL).
  * base_url NULL means MV_TEST_URL.  Returns a response the caller frees.
  */
-mv_resp *mv_http_at(const char *base_url, const char *method,
-                    const char *path, const char *body,
-                    const char *const *headers);
-#define mv_http(method, path, body, headers)                                 \
+mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
+                    const char *body, const char *const *headers);
+#define mv_http(method, path, body, headers)                                   \
     mv_http_at(NULL, method, path, body, headers)
 void mv_resp_free(mv_resp *r);
 
@@ -49,7 +48,7 @@ const char *mv_json_str(const mv_resp *r, const char *key);
 long long mv_json_int(const mv_resp *r, const char *key);
 
 /* Asserts an error reply of SPEC §3: status, JSON type, "error", "code". */
-#define mv_assert_error(resp, st, code_)                                     \
+#define mv_assert_error(resp, st, code_)                                       \
     mv_check_error(resp, st, code_, __FILE__, __LINE__)
 void mv_check_error(const mv_resp *r, long status, const char *code,
                     const char *file, int line);

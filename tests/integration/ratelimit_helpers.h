@@ -18,9 +18,9 @@
 
 /* A route of group auth (MV_RL_AUTH). */
 #define RL_LOGIN "/auth/login-with-email"
-#define RL_REMOTEIP_CONF                                                     \
-    "LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so\n"  \
-    "RemoteIPHeader X-Forwarded-For\n"                                       \
+#define RL_REMOTEIP_CONF                                                       \
+    "LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so\n"    \
+    "RemoteIPHeader X-Forwarded-For\n"                                         \
     "RemoteIPInternalProxy 127.0.0.1\n"
 
 /* The run's directory (made by run.sh). */
@@ -103,8 +103,8 @@ static inline int rl_allowed(const mv_resp *r)
 }
 
 /* Parses RateLimit `"NAME";r=R;t=T`; asserts the form and the name. */
-static inline void rl_parse_limit(const mv_resp *r, const char *name,
-                                  long *rem, long *reset)
+static inline void rl_parse_limit(const mv_resp *r, const char *name, long *rem,
+                                  long *reset)
 {
     char *h = mv_resp_header(r, "RateLimit");
     char want[64], got[64];
@@ -139,7 +139,7 @@ static inline long rl_assert_429(const mv_resp *r, const char *name, long q,
     assert_in_range(after, 1, w);
     rl_parse_limit(r, name, &rem, &reset);
     assert_int_equal(rem, 0);
-    assert_true(after >= reset);   /* draft: not earlier than the reset */
+    assert_true(after >= reset); /* draft: not earlier than the reset */
     free(policy);
     free(retry);
     return after;

@@ -21,9 +21,9 @@
 typedef struct {
     long long id;
     char phone[24];
-    char *token;                    /* access token, malloc'd */
-    char auth[4200];                /* "Authorization: Bearer <token>" */
-    const char *headers[2];         /* {auth, NULL} */
+    char *token;            /* access token, malloc'd */
+    char auth[4200];        /* "Authorization: Bearer <token>" */
+    const char *headers[2]; /* {auth, NULL} */
 } rw_user;
 
 static inline void rw_init(void)
@@ -48,7 +48,8 @@ static inline char *rw_invite_root(int uses)
 
     mv_invite_code_generate(code, 8);
     mv_sql_exec("INSERT INTO invite_codes (code, uses, remaining)"
-                " VALUES ('%s', %d, %d)", code, uses, uses);
+                " VALUES ('%s', %d, %d)",
+                code, uses, uses);
     return strdup(code);
 }
 
@@ -120,8 +121,7 @@ static inline json_t *rw_coupons(int count, int points, const char *extra)
              points, *extra ? "," : "", extra);
     r = mv_http("POST", "/coupons/generate", body, mv_admin_headers());
     if (r->status != 200) {
-        fprintf(stderr, "POST /coupons/generate: %ld %s\n", r->status,
-                r->body);
+        fprintf(stderr, "POST /coupons/generate: %ld %s\n", r->status, r->body);
         fail();
     }
     tokens = json_incref(json_object_get(r->json, "tokens"));
@@ -132,13 +132,13 @@ static inline json_t *rw_coupons(int count, int points, const char *extra)
 /* Asserts the answer to hostile input: a 2xx or 4xx JSON body, and an
  * error body ("error", "code") on a 4xx.  Never a 5xx, never no answer. */
 static inline void rw_check_not_5xx(const mv_resp *r, const char *what,
-                             const char *file, int line)
+                                    const char *file, int line)
 {
     char *ct = mv_resp_header(r, "Content-Type");
     int ok = ct && strncmp(ct, "application/json", 16) == 0 &&
              ((r->status >= 200 && r->status < 300) ||
-              (r->status >= 400 && r->status < 500 &&
-               mv_json_str(r, "error") && mv_json_str(r, "code")));
+              (r->status >= 400 && r->status < 500 && mv_json_str(r, "error") &&
+               mv_json_str(r, "code")));
 
     if (!ok) {
         fprintf(stderr, "%s:%d: %s: expected 2xx/4xx JSON, got %ld %.300s\n",
@@ -152,17 +152,38 @@ static inline void rw_check_not_5xx(const mv_resp *r, const char *what,
 
 /* Hostile values for any one field (JSON text). */
 static const char *const rw_hostile_values[] = {
-    "0", "-1", "1", "1.5", "1e300", "-1e300",
-    "123456789012345678901234567890", "9223372036854775807",
-    "-9223372036854775808", "true", "false", "null", "[]", "{}",
-    "[1,2,3]", "{\"a\":{\"b\":[1]}}", "\"\"", "\" \"",
-    "\"'; DROP TABLE users; --\"", "\"' OR '1'='1\"",
-    "\"%s%s%s%n\"", "\"\\\\x00\"", "\"\\u202e\\u0430\\ud83d\\ude00\"",
+    "0",
+    "-1",
+    "1",
+    "1.5",
+    "1e300",
+    "-1e300",
+    "123456789012345678901234567890",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "true",
+    "false",
+    "null",
+    "[]",
+    "{}",
+    "[1,2,3]",
+    "{\"a\":{\"b\":[1]}}",
+    "\"\"",
+    "\" \"",
+    "\"'; DROP TABLE users; --\"",
+    "\"' OR '1'='1\"",
+    "\"%s%s%s%n\"",
+    "\"\\\\x00\"",
+    "\"\\u202e\\u0430\\ud83d\\ude00\"",
     "\"Robert'); DELETE FROM coupons; --\"",
     "\"00000000-0000-0000-0000-000000000000\"",
     "\"00000000-0000-0000-0000-00000000000g\"",
-    "\"123456\"", "\"+15551234567\"", "\"a@b.co\"", "\"ABCDEFGH\"",
-    "\"2026-02-30T00:00:00Z\"", "\"9999-12-31T23:59:59Z\"",
+    "\"123456\"",
+    "\"+15551234567\"",
+    "\"a@b.co\"",
+    "\"ABCDEFGH\"",
+    "\"2026-02-30T00:00:00Z\"",
+    "\"9999-12-31T23:59:59Z\"",
     "\"0000-01-01T00:00:00Z\"",
 };
 
@@ -197,19 +218,24 @@ static inline char *rw_deep(size_t depth)
  */
 static inline void rw_hostile_sweep(const char *path,
                                     const char *const *headers,
-                                    const char *base,
-                                    const char *const *fields)
+                                    const char *base, const char *const *fields)
 {
-    const char *broken[] = {"", "{", "[]", "\"x\"", "null",
-                            "{\"a\":1,\"a\":2}", "{\"token\":\"\xff\xfe\"}",
-                            "{\"phone\":\"\xc0\xaf\"}", "{\"x\":\"\\u0000\"}",
+    const char *broken[] = {"",
+                            "{",
+                            "[]",
+                            "\"x\"",
+                            "null",
+                            "{\"a\":1,\"a\":2}",
+                            "{\"token\":\"\xff\xfe\"}",
+                            "{\"phone\":\"\xc0\xaf\"}",
+                            "{\"x\":\"\\u0000\"}",
                             "{\"n\":1e999999}"};
     char *extra_values[3];
     size_t i, f, k;
     mv_resp *r;
 
     extra_values[0] = rw_long_string(60000);
-    extra_values[1] = rw_long_string(70000);   /* body over 64 KiB */
+    extra_values[1] = rw_long_string(70000); /* body over 64 KiB */
     extra_values[2] = rw_deep(5000);
     for (f = 0; fields[f]; f++) {
         size_t n = sizeof rw_hostile_values / sizeof *rw_hostile_values;
@@ -230,8 +256,7 @@ static inline void rw_hostile_sweep(const char *path,
                 }
             }
             r = mv_http("POST", path, body, headers);
-            snprintf(what, sizeof what, "POST %s %s=%.40s", path, fields[f],
-                     v);
+            snprintf(what, sizeof what, "POST %s %s=%.40s", path, fields[f], v);
             rw_assert_not_5xx(r, what);
             mv_resp_free(r);
             free(body);

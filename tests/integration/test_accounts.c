@@ -49,12 +49,12 @@ static json_t *assert_token_response(const mv_resp *r, const char *email)
     assert_int_equal(json_integer_value(json_object_get(user, "id")), uid);
     assert_true(json_is_null(json_object_get(user, "phone")));
     if (email) {
-        assert_string_equal(
-            json_string_value(json_object_get(user, "email")), email);
+        assert_string_equal(json_string_value(json_object_get(user, "email")),
+                            email);
     }
     assert_true(json_is_object(code));
-    assert_int_equal(
-        strlen(json_string_value(json_object_get(code, "code"))), 8);
+    assert_int_equal(strlen(json_string_value(json_object_get(code, "code"))),
+                     8);
     assert_true(in_alphabet(json_string_value(json_object_get(code, "code"))));
     assert_true(json_is_integer(json_object_get(code, "remaining")));
     return user;
@@ -121,8 +121,7 @@ static void admin_creates_10000_codes_in_one_call(void **state)
                          "{\"count\":10000,\"uses\":1}", mv_admin_headers());
     (void)state;
     assert_int_equal(r->status, 200);
-    assert_int_equal(json_array_size(json_object_get(r->json, "codes")),
-                     10000);
+    assert_int_equal(json_array_size(json_object_get(r->json, "codes")), 10000);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM invite_codes"),
                      before + 10000);
     mv_resp_free(r);
@@ -296,8 +295,8 @@ static void register_with_invitees_code_records_the_inviter(void **state)
     free(e2);
 }
 
-static void register_accepts_code_in_any_case_with_spaces_and_dashes(
-    void **state)
+static void
+register_accepts_code_in_any_case_with_spaces_and_dashes(void **state)
 {
     char *code = root_code(3), messy[64], *email;
     mv_resp *r;
@@ -306,9 +305,9 @@ static void register_accepts_code_in_any_case_with_spaces_and_dashes(
     /* "abcd-efgh" -> " abcd - efgh " in lower case */
     messy[o++] = ' ';
     for (i = 0; code[i]; i++) {
-        messy[o++] = (char)((code[i] >= 'A' && code[i] <= 'Z')
-                                ? code[i] - 'A' + 'a'
-                                : code[i]);
+        messy[o++] =
+            (char)((code[i] >= 'A' && code[i] <= 'Z') ? code[i] - 'A' + 'a'
+                                                      : code[i]);
         if (i == 3) {
             messy[o++] = ' ';
             messy[o++] = '-';
@@ -379,8 +378,8 @@ static void register_bad_fields_is_400_validation_failed(void **state)
     size_t i;
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        mv_resp *r = mv_http("POST", "/auth/register-with-email",
-                             cases[i].body, NULL);
+        mv_resp *r =
+            mv_http("POST", "/auth/register-with-email", cases[i].body, NULL);
         mv_assert_error(r, 400, "validation_failed");
         if (!json_is_string(json_object_get(json_object_get(r->json, "fields"),
                                             cases[i].field))) {
@@ -405,14 +404,12 @@ static void register_email_and_password_limits(void **state)
     local[64] = '\0';
     memset(l63, 'b', 63);
     l63[63] = '\0';
-    snprintf(email, sizeof(email), "%s@%s.%s.%.58s.com", local, l63, l63,
-             l63);
+    snprintf(email, sizeof(email), "%s@%s.%s.%.58s.com", local, l63, l63, l63);
     assert_int_equal(strlen(email), 255);
     r = register_user(email, PASSWORD, code);
     mv_assert_error(r, 400, "validation_failed");
     mv_resp_free(r);
-    snprintf(email, sizeof(email), "%s@%s.%s.%.57s.com", local, l63, l63,
-             l63);
+    snprintf(email, sizeof(email), "%s@%s.%s.%.57s.com", local, l63, l63, l63);
     assert_int_equal(strlen(email), 254);
     r = register_user(email, PASSWORD, code);
     assert_token_response(r, email);
@@ -427,7 +424,7 @@ static void register_email_and_password_limits(void **state)
         json_object_get(json_object_get(r->json, "fields"), "password"));
     mv_resp_free(r);
     for (i = 0; i < 128; i++) {
-        memcpy(pw + 2 * i, "\xc3\xa9", 2);     /* é */
+        memcpy(pw + 2 * i, "\xc3\xa9", 2); /* é */
     }
     pw[256] = '\0';
     {
@@ -462,9 +459,16 @@ static void register_email_and_password_limits(void **state)
 static void register_unknown_disabled_expired_code_is_invalid(void **state)
 {
     char *disabled = root_code(5), *expired = root_code(5), *e = new_email();
-    const char *codes[] = {"ZZZZZZZZ", "AAAAAAAAAAAAAAAA", "ABC",
-                           "!!!!!!!!", "ILOU1234", "' OR 1=1 --",
-                           "\xc3\x84" "BCDEFGH", NULL, NULL};
+    const char *codes[] = {"ZZZZZZZZ",
+                           "AAAAAAAAAAAAAAAA",
+                           "ABC",
+                           "!!!!!!!!",
+                           "ILOU1234",
+                           "' OR 1=1 --",
+                           "\xc3\x84"
+                           "BCDEFGH",
+                           NULL,
+                           NULL};
     mv_resp *r;
     size_t i;
     (void)state;
@@ -512,8 +516,7 @@ static void register_used_up_code_is_400_used_up(void **state)
     free(e2);
 }
 
-static void register_taken_email_any_case_is_409_and_use_returned(
-    void **state)
+static void register_taken_email_any_case_is_409_and_use_returned(void **state)
 {
     char *code = root_code(3), *e = new_email(), *upper = strdup(e);
     mv_resp *r = register_user(e, PASSWORD, code);
@@ -578,7 +581,7 @@ static void login_matches_email_in_any_case(void **state)
         }
     }
     r = login_user(upper, PASSWORD);
-    assert_token_response(r, e);   /* the stored address, as registered */
+    assert_token_response(r, e); /* the stored address, as registered */
     assert_int_equal(user_id_of(r), user_id_of(acc));
     assert_string_not_equal(mv_json_str(r, "refreshToken"),
                             mv_json_str(acc, "refreshToken"));
@@ -639,8 +642,7 @@ static void login_missing_or_non_string_fields_is_400(void **state)
     size_t i;
     (void)state;
     for (i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
-        mv_resp *r = mv_http("POST", "/auth/login-with-email", bodies[i],
-                             NULL);
+        mv_resp *r = mv_http("POST", "/auth/login-with-email", bodies[i], NULL);
         mv_assert_error(r, 400, "validation_failed");
         mv_resp_free(r);
     }
@@ -655,7 +657,7 @@ static void refresh_rotates_and_reuse_revokes_the_family(void **state)
     long long uid = user_id_of(acc);
     (void)state;
     a = take_str(acc, "refreshToken");
-    r = with_refresh("/auth/refresh", a);           /* A -> B */
+    r = with_refresh("/auth/refresh", a); /* A -> B */
     assert_token_response(r, e);
     assert_int_equal(user_id_of(r), uid);
     b = take_str(r, "refreshToken");
@@ -666,14 +668,14 @@ static void refresh_rotates_and_reuse_revokes_the_family(void **state)
                                 "WHERE f.user_id = %lld",
                                 uid),
                      2);
-    r = with_refresh("/auth/refresh", a);           /* A again: reuse */
+    r = with_refresh("/auth/refresh", a); /* A again: reuse */
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_families WHERE "
                                 "user_id = %lld AND revoked_at IS NOT NULL",
                                 uid),
                      1);
-    r = with_refresh("/auth/refresh", b);           /* B: revoked too */
+    r = with_refresh("/auth/refresh", b); /* B: revoked too */
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
     /* The access token stays valid until it expires (stateless). */
@@ -739,7 +741,10 @@ static void refresh_chain_keeps_the_family_expiry(void **state)
 static void refresh_unknown_or_malformed_token_is_401(void **state)
 {
     char fresh[MV_OPAQUE_TOKEN_LEN + 1];
-    const char *tokens[] = {fresh, "", "x", "' OR 1=1 --",
+    const char *tokens[] = {fresh,
+                            "",
+                            "x",
+                            "' OR 1=1 --",
                             "eyJhbGciOiJIUzI1NiJ9.e30.x",
                             "\xc3\xa9\xc3\xa9\xc3\xa9"};
     size_t i;
@@ -754,10 +759,9 @@ static void refresh_unknown_or_malformed_token_is_401(void **state)
 
 static void refresh_missing_or_non_string_token_is_400(void **state)
 {
-    const char *bodies[] = {"{}", "{\"refreshToken\":null}",
-                            "{\"refreshToken\":42}",
-                            "{\"refreshToken\":[\"a\"]}",
-                            "{\"refresh_token\":\"abc\"}"};
+    const char *bodies[] = {
+        "{}", "{\"refreshToken\":null}", "{\"refreshToken\":42}",
+        "{\"refreshToken\":[\"a\"]}", "{\"refresh_token\":\"abc\"}"};
     size_t i;
     (void)state;
     for (i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
@@ -841,9 +845,9 @@ static void me_returns_the_account(void **state)
                      user_id_of(acc));
     assert_string_equal(mv_json_str(r, "createdAt"), created);
     code = json_object_get(r->json, "inviteCode");
-    assert_true(json_equal(code, json_object_get(
-                                     json_object_get(acc->json, "user"),
-                                     "inviteCode")));
+    assert_true(
+        json_equal(code, json_object_get(json_object_get(acc->json, "user"),
+                                         "inviteCode")));
     assert_null(json_object_get(r->json, "password_hash"));
     assert_null(strstr(r->body, "argon2"));
     mv_resp_free(r);
@@ -928,10 +932,9 @@ static void invites_me_counts_uses_and_invitees(void **state)
     mv_resp_free(r);
     /* /me shows the same remaining uses. */
     r = get_bearer("/me", mv_json_str(acc, "accessToken"));
-    assert_int_equal(
-        json_integer_value(json_object_get(
-            json_object_get(r->json, "inviteCode"), "remaining")),
-        7);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(r->json, "inviteCode"), "remaining")),
+                     7);
     mv_resp_free(r);
     mv_resp_free(acc);
     free(own);
@@ -944,22 +947,40 @@ static void invites_me_counts_uses_and_invitees(void **state)
  * error (each route's own fields get every kind of wrong value). */
 static void hostile_input_on_every_route_is_4xx_json(void **state)
 {
-    static const char *routes[] = {
-        "/auth/register-with-email", "/auth/login-with-email",
-        "/auth/refresh", "/auth/logout", "/admin/invite-codes"};
-    static const char *fields[] = {"email", "password", "inviteCode",
-                                   "refreshToken", "count", "uses",
+    static const char *routes[] = {"/auth/register-with-email",
+                                   "/auth/login-with-email", "/auth/refresh",
+                                   "/auth/logout", "/admin/invite-codes"};
+    static const char *fields[] = {"email",        "password", "inviteCode",
+                                   "refreshToken", "count",    "uses",
                                    "expiresAt"};
-    static const char *values[] = {
-        "\"\"", "null", "true", "[]", "{}", "[[[[[[[[[[]]]]]]]]]]",
-        "-1", "0", "1e308", "-9223372036854775809",
-        "184467440737095516160000", "3.14", "\"' OR '1'='1\"",
-        "\"'; DROP TABLE users; --\"", "\"\\ud83d\\ude00\"",
-        "\"%s%s%s%n\"", "\"\\u00e9\\u00e9\"", "\"$1\"",
-        "\"a@example.com\\u0000\"", "\"\\ud800\""};
+    static const char *values[] = {"\"\"",
+                                   "null",
+                                   "true",
+                                   "[]",
+                                   "{}",
+                                   "[[[[[[[[[[]]]]]]]]]]",
+                                   "-1",
+                                   "0",
+                                   "1e308",
+                                   "-9223372036854775809",
+                                   "184467440737095516160000",
+                                   "3.14",
+                                   "\"' OR '1'='1\"",
+                                   "\"'; DROP TABLE users; --\"",
+                                   "\"\\ud83d\\ude00\"",
+                                   "\"%s%s%s%n\"",
+                                   "\"\\u00e9\\u00e9\"",
+                                   "\"$1\"",
+                                   "\"a@example.com\\u0000\"",
+                                   "\"\\ud800\""};
     /* Valid-looking values of the same fields, in the same order. */
-    static const char *valid[] = {"\"h@example.com\"", "\"" PASSWORD "\"",
-                                  "\"ZZZZZZZZ\"", "\"x\"", "1", "1", NULL};
+    static const char *valid[] = {"\"h@example.com\"",
+                                  "\"" PASSWORD "\"",
+                                  "\"ZZZZZZZZ\"",
+                                  "\"x\"",
+                                  "1",
+                                  "1",
+                                  NULL};
     size_t ri, fi, vi, k;
     char body[512];
     (void)state;
@@ -982,8 +1003,7 @@ static void hostile_input_on_every_route_is_4xx_json(void **state)
                             ri == 4 ? mv_admin_headers() : NULL);
                 /* Only logout (200 for any token) and a valid admin
                  * call may succeed. */
-                if (r->status == 200 &&
-                    (ri == 3 || ri == 4)) {
+                if (r->status == 200 && (ri == 3 || ri == 4)) {
                     mv_resp_free(r);
                     continue;
                 }
@@ -1002,10 +1022,14 @@ static void hostile_input_on_every_route_is_4xx_json(void **state)
 
 static void hostile_bodies_on_every_route_are_4xx_json(void **state)
 {
-    static const char *routes[] = {
-        "/auth/register-with-email", "/auth/login-with-email",
-        "/auth/refresh", "/auth/logout", "/admin/invite-codes"};
-    static const char *bodies[] = {"", "[]", "\"x\"", "{\"a\":", "nul",
+    static const char *routes[] = {"/auth/register-with-email",
+                                   "/auth/login-with-email", "/auth/refresh",
+                                   "/auth/logout", "/admin/invite-codes"};
+    static const char *bodies[] = {"",
+                                   "[]",
+                                   "\"x\"",
+                                   "{\"a\":",
+                                   "nul",
                                    "{\"email\":\"\xff\xfe\"}",
                                    "{\"password\":\"\xc3\x28\"}"};
     size_t ri, bi, depth = 5000;
@@ -1062,14 +1086,14 @@ static void long_values_are_refused_or_harmless(void **state)
     mv_assert_error(r, 400, "validation_failed");
     mv_resp_free(r);
     free(body);
-    body = body_of(json_pack("{s:s, s:s}", "email", "a@example.com",
-                             "password", longstr));
+    body = body_of(
+        json_pack("{s:s, s:s}", "email", "a@example.com", "password", longstr));
     r = mv_http("POST", "/auth/login-with-email", body, NULL);
     mv_assert_error(r, 401, "invalid_credentials");
     mv_resp_free(r);
     free(body);
-    body = body_of(json_pack("{s:s, s:s}", "email", longstr, "password",
-                             PASSWORD));
+    body = body_of(
+        json_pack("{s:s, s:s}", "email", longstr, "password", PASSWORD));
     r = mv_http("POST", "/auth/login-with-email", body, NULL);
     mv_assert_error(r, 401, "invalid_credentials");
     mv_resp_free(r);
@@ -1172,8 +1196,7 @@ int main(void)
         cmocka_unit_test(register_email_and_password_limits),
         cmocka_unit_test(register_unknown_disabled_expired_code_is_invalid),
         cmocka_unit_test(register_used_up_code_is_400_used_up),
-        cmocka_unit_test(
-            register_taken_email_any_case_is_409_and_use_returned),
+        cmocka_unit_test(register_taken_email_any_case_is_409_and_use_returned),
         cmocka_unit_test(register_checks_invite_code_before_email),
         cmocka_unit_test(login_matches_email_in_any_case),
         cmocka_unit_test(login_wrong_password_and_unknown_email_answer_alike),

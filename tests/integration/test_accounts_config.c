@@ -66,8 +66,7 @@ static void invite_only_off_registers_without_a_code(void **state)
     code = json_object_get(json_object_get(r->json, "user"), "inviteCode");
     assert_int_equal(strlen(json_string_value(json_object_get(code, "code"))),
                      12);
-    assert_int_equal(json_integer_value(json_object_get(code, "remaining")),
-                     3);
+    assert_int_equal(json_integer_value(json_object_get(code, "remaining")), 3);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE id = %lld "
                                 "AND invited_by IS NULL AND password_hash "
                                 "LIKE '$argon2id$v=19$m=8192,t=1,p=1$%%'",

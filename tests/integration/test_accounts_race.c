@@ -18,8 +18,8 @@ typedef struct {
     const char *token;
     const char *password[MAX_RACERS];
     long status[MAX_RACERS];
-    char *err[MAX_RACERS];        /* "code" of the error body, or NULL */
-    char *refresh[MAX_RACERS];    /* refresh token of a 200 */
+    char *err[MAX_RACERS];     /* "code" of the error body, or NULL */
+    char *refresh[MAX_RACERS]; /* refresh token of a 200 */
 } race;
 
 /* Records the outcome of racer i. */
@@ -84,8 +84,8 @@ static void report(const race *rc, int n)
     }
 }
 
-static void forty_registrations_on_a_3_use_code_make_exactly_3_accounts(
-    void **state)
+static void
+forty_registrations_on_a_3_use_code_make_exactly_3_accounts(void **state)
 {
     race *rc = calloc(1, sizeof(*rc));
     char *code = root_code(3);
@@ -122,8 +122,8 @@ static void forty_registrations_on_a_3_use_code_make_exactly_3_accounts(
     free(code);
 }
 
-static void twenty_registrations_with_one_email_make_exactly_1_account(
-    void **state)
+static void
+twenty_registrations_with_one_email_make_exactly_1_account(void **state)
 {
     race *rc = calloc(1, sizeof(*rc));
     char *code = root_code(50), *email = new_email();
@@ -157,8 +157,8 @@ static void twenty_registrations_with_one_email_make_exactly_1_account(
     free(email);
 }
 
-static void simultaneous_refreshes_of_one_token_have_exactly_1_winner(
-    void **state)
+static void
+simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
 {
     race *rc = calloc(1, sizeof(*rc));
     char *e = new_email(), *winner = NULL;

@@ -56,8 +56,7 @@ static char *craft(const char *header, const char *payload, sig_kind kind,
                                       strlen(out));
         crypto_auth_hmacsha256_final(&st, mac);
         maclen = crypto_auth_hmacsha256_BYTES;
-    }
-    else if (kind == SIG_HS512) {
+    } else if (kind == SIG_HS512) {
         crypto_auth_hmacsha512_state st;
         crypto_auth_hmacsha512_init(&st, (const unsigned char *)key,
                                     strlen(key));
@@ -163,12 +162,12 @@ static void alg_none_is_401(void **state)
 static void hs512_with_the_real_key_is_401(void **state)
 {
     char *c = claims(victim(), ISS, 600, "access");
-    char *t = craft("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", c, SIG_HS512,
-                    secret());
-    char *t2 = craft("{\"alg\":\"HS384\",\"typ\":\"JWT\"}", c, SIG_HS256,
-                     secret());
-    char *t3 = craft("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", c, SIG_HS256,
-                     secret());
+    char *t =
+        craft("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", c, SIG_HS512, secret());
+    char *t2 =
+        craft("{\"alg\":\"HS384\",\"typ\":\"JWT\"}", c, SIG_HS256, secret());
+    char *t3 =
+        craft("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", c, SIG_HS256, secret());
     jwt_t *jwt = NULL;
     char *lib;
     (void)state;
@@ -241,8 +240,8 @@ static void signature_from_another_key_is_401(void **state)
     char *c = claims(victim(), ISS, 600, "access");
     char *t = craft(HS256, c, SIG_HS256, other);
     char *empty = craft(HS256, c, SIG_HS256, "");
-    char *t2 = mv_jwt_sign((const unsigned char *)other, sizeof(other) - 1,
-                           ISS, victim(), (long long)time(NULL), 600, "jti-1");
+    char *t2 = mv_jwt_sign((const unsigned char *)other, sizeof(other) - 1, ISS,
+                           victim(), (long long)time(NULL), 600, "jti-1");
     (void)state;
     assert_refused("other key", t);
     assert_refused("empty key", empty);
@@ -257,9 +256,9 @@ static void expired_token_is_401(void **state)
 {
     char *c = claims(victim(), ISS, -1, "access");
     char *t = craft(HS256, c, SIG_HS256, secret());
-    char *t2 = mv_jwt_sign((const unsigned char *)secret(), strlen(secret()),
-                           ISS, victim(), (long long)time(NULL) - 2000, 900,
-                           "jti-2");
+    char *t2 =
+        mv_jwt_sign((const unsigned char *)secret(), strlen(secret()), ISS,
+                    victim(), (long long)time(NULL) - 2000, 900, "jti-2");
     char *noexp;
     char *t3;
     (void)state;
@@ -307,8 +306,7 @@ static void refresh_token_or_other_type_as_bearer_is_401(void **state)
     char *c = claims(victim(), ISS, 600, "refresh");
     char *t = craft(HS256, c, SIG_HS256, secret());
     (void)state;
-    assert_refused("refresh token as bearer", mv_json_str(acc,
-                                                          "refreshToken"));
+    assert_refused("refresh token as bearer", mv_json_str(acc, "refreshToken"));
     assert_refused("type refresh", t);
     /* The access token of the same response works. */
     {
@@ -337,8 +335,8 @@ static void malformed_subjects_are_401(void **state)
     char *payload, *t;
     (void)state;
     for (i = 0; i < 2; i++) {
-        if (asprintf(&payload, fmts[i], victim(), victim(), now,
-                     now + 600) < 0) {
+        if (asprintf(&payload, fmts[i], victim(), victim(), now, now + 600) <
+            0) {
             abort();
         }
         t = craft(HS256, payload, SIG_HS256, secret());

@@ -30,21 +30,26 @@ static void generate_returns_tokens_and_stores_the_batch(void **state)
         const char *t = json_string_value(json_array_get(tokens, i));
         assert_non_null(t);
         assert_true(mv_uuid_parse(t, NULL));
-        assert_int_equal(t[14], '4');               /* version 4 */
-        assert_non_null(strchr("89ab", t[19]));     /* RFC 4122 variant */
+        assert_int_equal(t[14], '4');           /* version 4 */
+        assert_non_null(strchr("89ab", t[19])); /* RFC 4122 variant */
         assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE"
                                     " token = '%s' AND batch_id = %lld AND"
                                     " points = 100 AND redeemed_at IS NULL"
                                     " AND expires_at ="
-                                    " '2099-01-02T03:04:05Z'", t, batch),
+                                    " '2099-01-02T03:04:05Z'",
+                                    t, batch),
                          1);
     }
     assert_int_equal(mv_sql_int("SELECT count(DISTINCT token) FROM coupons"
-                                " WHERE batch_id = %lld", batch), 5);
+                                " WHERE batch_id = %lld",
+                                batch),
+                     5);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupon_batches WHERE"
                                 " id = %lld AND name = 'Spring \xc3\xa9"
                                 "dition' AND sku = 'SKU-1' AND points = 100"
-                                " AND count = 5", batch), 1);
+                                " AND count = 5",
+                                batch),
+                     1);
     mv_resp_free(r);
 }
 
@@ -58,9 +63,13 @@ static void generate_without_optional_fields(void **state)
     assert_int_equal(json_array_size(json_object_get(r->json, "tokens")), 1);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupon_batches WHERE"
                                 " id = %lld AND name IS NULL AND sku IS NULL"
-                                " AND expires_at IS NULL", batch), 1);
+                                " AND expires_at IS NULL",
+                                batch),
+                     1);
     assert_int_equal(mv_sql_int("SELECT points FROM coupons WHERE"
-                                " batch_id = %lld", batch), 1000000);
+                                " batch_id = %lld",
+                                batch),
+                     1000000);
     mv_resp_free(r);
 }
 
@@ -79,15 +88,14 @@ static void generate_validation_is_400_and_writes_nothing(void **state)
         {"{\"count\":1}", "points"},
         {"{\"count\":1,\"points\":0}", "points"},
         {"{\"count\":1,\"points\":1000001}", "points"},
-        {"{\"count\":1,\"points\":\"5\"}", "points"},      /* old crash */
+        {"{\"count\":1,\"points\":\"5\"}", "points"}, /* old crash */
         {"{\"count\":1,\"points\":\"abc\"}", "points"},
         {"{\"count\":1,\"points\":2.5}", "points"},
         {"{\"count\":1,\"points\":true}", "points"},
         {"{\"count\":1,\"points\":[5]}", "points"},
         {"{\"count\":1,\"points\":5,\"expiresAt\":\"2001-01-01T00:00:00Z\"}",
          "expiresAt"},
-        {"{\"count\":1,\"points\":5,\"expiresAt\":\"tomorrow\"}",
-         "expiresAt"},
+        {"{\"count\":1,\"points\":5,\"expiresAt\":\"tomorrow\"}", "expiresAt"},
         {"{\"count\":1,\"points\":5,\"expiresAt\":1893456000}", "expiresAt"},
         {"{\"count\":1,\"points\":5,\"expiresAt\":\"2099-02-30T00:00:00Z\"}",
          "expiresAt"},
@@ -108,8 +116,7 @@ static void generate_validation_is_400_and_writes_nothing(void **state)
         }
         mv_resp_free(r);
     }
-    assert_int_equal(mv_sql_int("SELECT count(*) FROM coupon_batches"),
-                     before);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM coupon_batches"), before);
 }
 
 static void generate_bounds_batch_name_and_sku(void **state)
@@ -164,16 +171,15 @@ static void generate_requires_the_admin_key(void **state)
     mv_assert_error(r, 403, "forbidden");
     mv_resp_free(r);
     /* The legacy header carries the key too. */
-    snprintf(legacy_line, sizeof legacy_line, "X-Api-Key: %s",
-             mv_admin_key());
+    snprintf(legacy_line, sizeof legacy_line, "X-Api-Key: %s", mv_admin_key());
     r = mv_http("POST", "/coupons/generate", body, legacy);
     assert_int_equal(r->status, 200);
     mv_resp_free(r);
     rw_user_free(u);
 }
 
-static void generate_10000_coupons_in_one_call_with_distinct_tokens(
-    void **state)
+static void
+generate_10000_coupons_in_one_call_with_distinct_tokens(void **state)
 {
     mv_resp *r = generate("{\"count\":10000,\"points\":3}");
     json_t *tokens;
@@ -185,19 +191,22 @@ static void generate_10000_coupons_in_one_call_with_distinct_tokens(
     assert_int_equal(json_array_size(tokens), 10000);
     batch = mv_json_int(r, "batchId");
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE"
-                                " batch_id = %lld", batch), 10000);
+                                " batch_id = %lld",
+                                batch),
+                     10000);
     assert_int_equal(mv_sql_int("SELECT count(DISTINCT token) FROM coupons"
-                                " WHERE batch_id = %lld", batch), 10000);
+                                " WHERE batch_id = %lld",
+                                batch),
+                     10000);
     /* The answer's tokens are the stored ones. */
-    assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE"
-                                " batch_id = %lld AND token IN ('%s', '%s',"
-                                " '%s')", batch,
-                                json_string_value(json_array_get(tokens, 0)),
-                                json_string_value(json_array_get(tokens,
-                                                                 4999)),
-                                json_string_value(json_array_get(tokens,
-                                                                 9999))),
-                     3);
+    assert_int_equal(
+        mv_sql_int("SELECT count(*) FROM coupons WHERE"
+                   " batch_id = %lld AND token IN ('%s', '%s',"
+                   " '%s')",
+                   batch, json_string_value(json_array_get(tokens, 0)),
+                   json_string_value(json_array_get(tokens, 4999)),
+                   json_string_value(json_array_get(tokens, 9999))),
+        3);
     mv_resp_free(r);
     /* One more than MocaverseCouponBatchMax (10000 by default): 400. */
     r = generate("{\"count\":10001,\"points\":3}");
@@ -207,8 +216,8 @@ static void generate_10000_coupons_in_one_call_with_distinct_tokens(
 
 static void generate_survives_hostile_input(void **state)
 {
-    const char *fields[] = {"count", "points", "batchName", "sku",
-                            "expiresAt", NULL};
+    const char *fields[] = {"count", "points",    "batchName",
+                            "sku",   "expiresAt", NULL};
     (void)state;
     rw_hostile_sweep("/coupons/generate", mv_admin_headers(),
                      "{\"count\":1,\"points\":5}", fields);

@@ -35,8 +35,12 @@ static void health_is_ok_with_database_up(void **state)
 
 static void unknown_route_is_404_json(void **state)
 {
-    const char *paths[] = {"/nope", "/health/", "/healthz", "/auth",
-                           "/users/1/wallet/extra", "/%2e%2e/etc/passwd"};
+    const char *paths[] = {"/nope",
+                           "/health/",
+                           "/healthz",
+                           "/auth",
+                           "/users/1/wallet/extra",
+                           "/%2e%2e/etc/passwd"};
     (void)state;
     for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
         mv_resp *r = mv_http("GET", paths[i], NULL, NULL);
@@ -132,9 +136,17 @@ static void chunked_body_over_64k_is_413_and_small_one_is_read(void **state)
 
 static void malformed_or_non_object_json_is_400(void **state)
 {
-    const char *bodies[] = {"", "{", "nul", "[]", "\"str\"", "42", "null",
-                            "{\"a\":1,\"a\":2}", "{\"a\":\"\xff\xfe\"}",
-                            "{\"a\":\"\\u0000\"}", "{'a':1}",
+    const char *bodies[] = {"",
+                            "{",
+                            "nul",
+                            "[]",
+                            "\"str\"",
+                            "42",
+                            "null",
+                            "{\"a\":1,\"a\":2}",
+                            "{\"a\":\"\xff\xfe\"}",
+                            "{\"a\":\"\\u0000\"}",
+                            "{'a':1}",
                             "{\"n\":1e999999}"};
     (void)state;
     for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
@@ -210,11 +222,10 @@ static void httpd_refuses_to_start_with_10_byte_jwt_secret(void **state)
 
 static void httpd_refuses_to_start_with_bad_directive_values(void **state)
 {
-    const char *bad[] = {"MocaverseAdminKey short",
-                         "MocaverseInviteCodeLength 5",
-                         "MocaverseRateLimit everything 1 1",
-                         "MocaverseOTPDelivery carrier-pigeon",
-                         "MocaverseAccessTokenTTL -5"};
+    const char *bad[] = {
+        "MocaverseAdminKey short", "MocaverseInviteCodeLength 5",
+        "MocaverseRateLimit everything 1 1",
+        "MocaverseOTPDelivery carrier-pigeon", "MocaverseAccessTokenTTL -5"};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         char conf[] = "/tmp/mvconf.XXXXXX";

@@ -27,7 +27,7 @@
 #define WRONG "wrong horse battery"
 #define BURST 30
 
-static char *base;                  /* MocaverseLoginLockout 3 60 */
+static char *base; /* MocaverseLoginLockout 3 60 */
 
 static int start_instance(void **state)
 {
@@ -61,7 +61,8 @@ static char *new_account(const char *url)
 
     mv_invite_code_generate(code, 12);
     mv_sql_exec("INSERT INTO invite_codes (code, uses, remaining) "
-                "VALUES ('%s', 1, 1)", code);
+                "VALUES ('%s', 1, 1)",
+                code);
     user = mv_unique("locked");
     if (asprintf(&email, "%s@example.com", user) < 0) {
         abort();
@@ -151,12 +152,10 @@ static void lockout_holds_under_simultaneous_guesses(void **s)
         if (b.resp[i]->status == 401) {
             mv_assert_error(b.resp[i], 401, "invalid_credentials");
             invalid++;
-        }
-        else if (b.resp[i]->status == 429) {
+        } else if (b.resp[i]->status == 429) {
             mv_assert_error(b.resp[i], 429, "account_locked");
             locked++;
-        }
-        else {
+        } else {
             fprintf(stderr, "unexpected %ld %s\n", b.resp[i]->status,
                     code ? code : b.resp[i]->body);
             fail();
@@ -260,8 +259,8 @@ static void otp_guesses_are_bounded_per_destination(void **s)
     for (i = 0; i < FAILURES; i++) {
         char wrong[8];
         snprintf(wrong, sizeof(wrong), "%06d", (atoi(otp) + 1 + i) % 1000000);
-        snprintf(body, sizeof(body), "{\"phone\":\"%s\",\"otp\":\"%s\"}",
-                 phone, wrong);
+        snprintf(body, sizeof(body), "{\"phone\":\"%s\",\"otp\":\"%s\"}", phone,
+                 wrong);
         r = mv_http_at(base, "POST", "/auth/verify", body, NULL);
         mv_assert_error(r, 401, "invalid_otp");
         mv_resp_free(r);

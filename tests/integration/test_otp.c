@@ -21,15 +21,13 @@ static void phone_member(char *out, size_t n, char phone[24])
 }
 
 /* POST /auth/verify {member, otp, inviteCode?} (invite NULL: omitted). */
-static mv_resp *verify(const char *member, const char *otp,
-                       const char *invite)
+static mv_resp *verify(const char *member, const char *otp, const char *invite)
 {
     char body[512];
 
     if (invite) {
-        snprintf(body, sizeof body,
-                 "{%s,\"otp\":\"%s\",\"inviteCode\":\"%s\"}", member, otp,
-                 invite);
+        snprintf(body, sizeof body, "{%s,\"otp\":\"%s\",\"inviteCode\":\"%s\"}",
+                 member, otp, invite);
     } else {
         snprintf(body, sizeof body, "{%s,\"otp\":\"%s\"}", member, otp);
     }
@@ -46,7 +44,8 @@ static void other_code(const char *code, char out[12])
 static void age_codes(const char *destination)
 {
     mv_sql_exec("UPDATE otp_codes SET created_at = created_at - interval"
-                " '61 seconds' WHERE destination = '%s'", destination);
+                " '61 seconds' WHERE destination = '%s'",
+                destination);
 }
 
 /* Asserts a token response (SPEC §4.1 + token, created) whose user has
@@ -75,8 +74,7 @@ static long long check_token_response_len(const mv_resp *r, int created,
     assert_non_null(json_object_get(user, "email"));
     assert_non_null(json_object_get(user, "phone"));
     assert_true(json_is_object(invite));
-    assert_int_equal(strlen(json_string_value(json_object_get(invite,
-                                                              "code"))),
+    assert_int_equal(strlen(json_string_value(json_object_get(invite, "code"))),
                      code_len);
     assert_true(json_is_integer(json_object_get(invite, "remaining")));
     return (long long)json_integer_value(json_object_get(user, "id"));
@@ -105,7 +103,9 @@ static void otp_for_phone_answers_code_and_stores_only_its_hash(void **state)
     assert_non_null(mv_json_str(r, "otp"));
     assert_int_equal(strlen(mv_json_str(r, "otp")), 6);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 1);
+                                " destination = '%s'",
+                                phone),
+                     1);
     hash = mv_sql("SELECT code_hash FROM otp_codes WHERE destination = '%s'",
                   phone);
     assert_int_equal(strlen(hash), 64);
@@ -113,7 +113,9 @@ static void otp_for_phone_answers_code_and_stores_only_its_hash(void **state)
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
                                 " destination = '%s' AND expires_at BETWEEN"
                                 " now() + interval '290 s' AND now() +"
-                                " interval '310 s'", phone), 1);
+                                " interval '310 s'",
+                                phone),
+                     1);
     free(hash);
     mv_resp_free(r);
 }
@@ -131,9 +133,13 @@ static void otp_destination_is_normalised(void **state)
     assert_int_equal(r->status, 200);
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = lower('%s')", email), 1);
+                                " destination = lower('%s')",
+                                email),
+                     1);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = '%s'", email), 0);
+                                " destination = '%s'",
+                                email),
+                     0);
     /* Phone: separators dropped, "+" optional; one destination. */
     rw_phone(phone);
     snprintf(spaced, sizeof spaced, "%.3s %.5s-%s", phone + 1, phone + 4,
@@ -143,7 +149,9 @@ static void otp_destination_is_normalised(void **state)
     assert_int_equal(r->status, 200);
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 1);
+                                " destination = '%s'",
+                                phone),
+                     1);
     snprintf(body, sizeof body, "{\"phone\":\"%s\"}", phone);
     r = mv_http("POST", "/auth/otp", body, NULL);
     mv_assert_error(r, 429, "otp_throttled");
@@ -152,13 +160,19 @@ static void otp_destination_is_normalised(void **state)
 
 static void otp_request_validation_is_400(void **state)
 {
-    const char *bodies[] = {
-        "{}", "{\"phone\":5551234567}", "{\"phone\":\"123\"}",
-        "{\"phone\":\"\"}", "{\"phone\":\"1234567890123456\"}",
-        "{\"phone\":\"555-CALL-NOW\"}", "{\"email\":\"nope\"}",
-        "{\"email\":\"\"}", "{\"email\":42}", "{\"phone\":true}",
-        "{\"phone\":null}", "{\"phone\":[\"+4912345678\"]}",
-        "{\"phone\":\"+4912345678\",\"email\":\"a@b.co\"}"};
+    const char *bodies[] = {"{}",
+                            "{\"phone\":5551234567}",
+                            "{\"phone\":\"123\"}",
+                            "{\"phone\":\"\"}",
+                            "{\"phone\":\"1234567890123456\"}",
+                            "{\"phone\":\"555-CALL-NOW\"}",
+                            "{\"email\":\"nope\"}",
+                            "{\"email\":\"\"}",
+                            "{\"email\":42}",
+                            "{\"phone\":true}",
+                            "{\"phone\":null}",
+                            "{\"phone\":[\"+4912345678\"]}",
+                            "{\"phone\":\"+4912345678\",\"email\":\"a@b.co\"}"};
     (void)state;
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         mv_resp *r = mv_http("POST", "/auth/otp", bodies[i], NULL);
@@ -189,14 +203,16 @@ static void otp_resend_within_60s_is_429_with_retry_after(void **state)
     age_codes(phone);
     second = rw_otp(member);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 1);
+                                " destination = '%s'",
+                                phone),
+                     1);
     if (strcmp(first, second) != 0) {
         r = verify(member, first, NULL);
         mv_assert_error(r, 401, "invalid_otp");
         mv_resp_free(r);
     }
     other_code(second, bad);
-    r = verify(member, second, NULL);   /* still valid: not signed up yet */
+    r = verify(member, second, NULL); /* still valid: not signed up yet */
     mv_assert_error(r, 400, "invite_code_required");
     mv_resp_free(r);
     free(first);
@@ -232,7 +248,9 @@ static void otp_simultaneous_requests_issue_exactly_one_code(void **state)
     assert_int_equal(ok, 1);
     assert_int_equal(throttled, 9);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 1);
+                                " destination = '%s'",
+                                phone),
+                     1);
 }
 
 /* ------------------------------------------------------- POST /auth/verify */
@@ -259,22 +277,29 @@ static void verify_new_phone_creates_user_with_invite_and_tokens(void **state)
                      10);
     /* The database: the inviter, one use taken, the user's own code, a
      * refresh token stored only as a hash, the code used. */
-    invite_id = mv_sql_int("SELECT id FROM invite_codes WHERE code = '%s'",
-                           invite);
-    assert_int_equal(mv_sql_int("SELECT invited_by FROM users WHERE id = %lld",
-                                id), invite_id);
+    invite_id =
+        mv_sql_int("SELECT id FROM invite_codes WHERE code = '%s'", invite);
+    assert_int_equal(
+        mv_sql_int("SELECT invited_by FROM users WHERE id = %lld", id),
+        invite_id);
     assert_int_equal(mv_sql_int("SELECT remaining FROM invite_codes WHERE"
-                                " code = '%s'", invite), 2);
+                                " code = '%s'",
+                                invite),
+                     2);
     assert_int_equal(mv_sql_int("SELECT uses FROM invite_codes WHERE"
-                                " owner_id = %lld", id), 10);
+                                " owner_id = %lld",
+                                id),
+                     10);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_tokens t JOIN"
                                 " refresh_families f ON f.id = t.family_id"
                                 " WHERE f.user_id = %lld AND t.token_hash"
-                                " <> '%s'", id,
-                                mv_json_str(r, "refreshToken")), 1);
+                                " <> '%s'",
+                                id, mv_json_str(r, "refreshToken")),
+                     1);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
                                 " destination = '%s' AND used_at IS NOT NULL",
-                                phone), 1);
+                                phone),
+                     1);
     /* The access token is accepted by a bearer route. */
     snprintf(auth, sizeof auth, "Authorization: Bearer %s",
              mv_json_str(r, "accessToken"));
@@ -304,13 +329,15 @@ static void verify_known_phone_logs_in_without_invite(void **state)
     assert_int_equal(check_token_response(r, 0), u->id);
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE phone ="
-                                " '%s'", u->phone), 1);
+                                " '%s'",
+                                u->phone),
+                     1);
     free(code);
     rw_user_free(u);
 }
 
-static void verify_new_email_creates_user_and_existing_email_logs_in(
-    void **state)
+static void
+verify_new_email_creates_user_and_existing_email_logs_in(void **state)
 {
     char member[96], email[64], *code, *invite = rw_invite_root(1);
     long long id, existing;
@@ -326,9 +353,9 @@ static void verify_new_email_creates_user_and_existing_email_logs_in(
     id = check_token_response(r, 1);
     user = json_object_get(r->json, "user");
     assert_true(json_is_null(json_object_get(user, "phone")));
-    assert_int_equal(strcasecmp(json_string_value(json_object_get(user,
-                                                                  "email")),
-                                email), 0);
+    assert_int_equal(
+        strcasecmp(json_string_value(json_object_get(user, "email")), email),
+        0);
     assert_true(id > 0);
     mv_resp_free(r);
     free(code);
@@ -336,7 +363,8 @@ static void verify_new_email_creates_user_and_existing_email_logs_in(
     snprintf(email, sizeof email, "Reg.%u@Example.com",
              randombytes_uniform(1000000000));
     existing = mv_sql_int("INSERT INTO users (email, password_hash) VALUES"
-                          " ('%s', 'x') RETURNING id", email);
+                          " ('%s', 'x') RETURNING id",
+                          email);
     mv_sql_exec("INSERT INTO invite_codes (code, owner_id, uses, remaining)"
                 " VALUES ('R%07u', %lld, 10, 10)",
                 randombytes_uniform(10000000), existing);
@@ -363,15 +391,21 @@ static void verify_wrong_guesses_burn_the_code(void **state)
         mv_resp_free(r);
     }
     assert_int_equal(mv_sql_int("SELECT attempts FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 5);
+                                " destination = '%s'",
+                                phone),
+                     5);
     /* Burned: the right code no longer works, and tries stop counting. */
     r = verify(member, code, invite);
     mv_assert_error(r, 401, "invalid_otp");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT attempts FROM otp_codes WHERE"
-                                " destination = '%s'", phone), 5);
+                                " destination = '%s'",
+                                phone),
+                     5);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE phone ="
-                                " '%s'", phone), 0);
+                                " '%s'",
+                                phone),
+                     0);
     free(code);
     free(invite);
 }
@@ -404,12 +438,15 @@ static void verify_expired_code_is_refused(void **state)
     phone_member(member, sizeof member, phone);
     code = rw_otp(member);
     mv_sql_exec("UPDATE otp_codes SET expires_at = now() - interval '1 s'"
-                " WHERE destination = '%s'", phone);
+                " WHERE destination = '%s'",
+                phone);
     r = verify(member, code, invite);
     mv_assert_error(r, 401, "invalid_otp");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE phone ="
-                                " '%s'", phone), 0);
+                                " '%s'",
+                                phone),
+                     0);
     /* Without any code at all: the same answer. */
     rw_phone(phone);
     snprintf(member, sizeof member, "\"phone\":\"%s\"", phone);
@@ -420,8 +457,8 @@ static void verify_expired_code_is_refused(void **state)
     free(invite);
 }
 
-static void verify_new_account_without_invite_is_400_and_code_survives(
-    void **state)
+static void
+verify_new_account_without_invite_is_400_and_code_survives(void **state)
 {
     char member[64], phone[24], *code, *invite = rw_invite_root(1);
     char dashed[16];
@@ -437,7 +474,9 @@ static void verify_new_account_without_invite_is_400_and_code_survives(
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
                                 " destination = '%s' AND used_at IS NULL AND"
-                                " attempts = 0", phone), 1);
+                                " attempts = 0",
+                                phone),
+                     1);
     /* Retry with the code, typed in lower case with a dash: accepted. */
     snprintf(dashed, sizeof dashed, "%.4s-%s", invite, invite + 4);
     for (char *c = dashed; *c; c++) {
@@ -460,7 +499,8 @@ static void verify_with_bad_invite_is_400_and_code_survives(void **state)
     mv_sql_exec("UPDATE invite_codes SET remaining = 0 WHERE code = '%s'",
                 used);
     mv_sql_exec("UPDATE invite_codes SET expires_at = now() - interval"
-                " '1 s' WHERE code = '%s'", expired);
+                " '1 s' WHERE code = '%s'",
+                expired);
     mv_sql_exec("UPDATE invite_codes SET disabled = true WHERE code = '%s'",
                 disabled);
     phone_member(member, sizeof member, phone);
@@ -481,9 +521,13 @@ static void verify_with_bad_invite_is_400_and_code_survives(void **state)
     mv_assert_error(r, 400, "invalid_invite_code");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE phone ="
-                                " '%s'", phone), 0);
+                                " '%s'",
+                                phone),
+                     0);
     assert_int_equal(mv_sql_int("SELECT remaining FROM invite_codes WHERE"
-                                " code = '%s'", expired), 5);
+                                " code = '%s'",
+                                expired),
+                     5);
     r = verify(member, code, good);
     check_token_response(r, 1);
     mv_resp_free(r);
@@ -537,8 +581,7 @@ static void verify_same_code_10_way_race_has_one_winner(void **state)
     phone_member(member, sizeof member, phone);
     code = rw_otp(member);
     snprintf(race.body, sizeof race.body,
-             "{%s,\"otp\":\"%s\",\"inviteCode\":\"%s\"}", member, code,
-             invite);
+             "{%s,\"otp\":\"%s\",\"inviteCode\":\"%s\"}", member, code, invite);
     mv_parallel(10, verify_race_one, &race);
     for (int i = 0; i < 10; i++) {
         ok += race.status[i] == 200;
@@ -547,12 +590,18 @@ static void verify_same_code_10_way_race_has_one_winner(void **state)
     assert_int_equal(ok, 1);
     assert_int_equal(refused, 9);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE phone ="
-                                " '%s'", phone), 1);
+                                " '%s'",
+                                phone),
+                     1);
     assert_int_equal(mv_sql_int("SELECT remaining FROM invite_codes WHERE"
-                                " code = '%s'", invite), 9);
+                                " code = '%s'",
+                                invite),
+                     9);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_families f"
                                 " JOIN users u ON u.id = f.user_id WHERE"
-                                " u.phone = '%s'", phone), 1);
+                                " u.phone = '%s'",
+                                phone),
+                     1);
     free(code);
     free(invite);
 }
@@ -593,9 +642,13 @@ static void verify_invite_with_3_uses_admits_exactly_3_of_8(void **state)
     assert_int_equal(used_up, 5);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users u JOIN"
                                 " invite_codes c ON c.id = u.invited_by"
-                                " WHERE c.code = '%s'", invite), 3);
+                                " WHERE c.code = '%s'",
+                                invite),
+                     3);
     assert_int_equal(mv_sql_int("SELECT remaining FROM invite_codes WHERE"
-                                " code = '%s'", invite), 0);
+                                " code = '%s'",
+                                invite),
+                     0);
     free(invite);
 }
 
@@ -646,8 +699,7 @@ static char *start_instance(const char *name, const char *dir,
     conf = write_file(dir, conf_name, conf_text, 0644);
     /* A port found free can be taken by another program before httpd
      * binds it (other test runs share the machine): try a few. */
-    for (int i = 0; mv_env(&port, "httpd-start %s %s", name, conf) != 0;
-         i++) {
+    for (int i = 0; mv_env(&port, "httpd-start %s %s", name, conf) != 0; i++) {
         free(port);
         port = NULL;
         assert_true(i < 3);
@@ -679,8 +731,8 @@ static char *read_file(const char *path)
     return text;
 }
 
-static void pipe_delivery_feeds_destination_and_code_to_the_program(
-    void **state)
+static void
+pipe_delivery_feeds_destination_and_code_to_the_program(void **state)
 {
     char *dir = shared_dir("otp-pipe"), *script, *url, *out, *delivered;
     char text[512], how[600], member[64], phone[24], body[80], code[7];
@@ -746,7 +798,9 @@ static void pipe_delivery_failure_is_503_and_withdraws_the_code(void **state)
         assert_null(json_object_get(r->json, "otp"));
         mv_resp_free(r);
         assert_int_equal(mv_sql_int("SELECT count(*) FROM otp_codes WHERE"
-                                    " destination = '%s'", phone), 0);
+                                    " destination = '%s'",
+                                    phone),
+                         0);
     }
     assert_int_equal(mv_env(NULL, "httpd-stop otp-pipe-fail"), 0);
     free(url);
@@ -807,7 +861,6 @@ static void log_delivery_writes_the_code_to_the_error_log_only(void **state)
     free(dir);
 }
 
-
 /* With MocaverseInviteOnly Off a new account needs no invite code; the
  * code each new user receives follows MocaverseInviteQuota and
  * MocaverseInviteCodeLength. */
@@ -830,8 +883,10 @@ static void verify_with_invite_only_off_signs_up_without_invite(void **state)
     code = strdup(mv_json_str(r, "otp"));
     mv_resp_free(r);
     /* A given but unknown code is still refused, and the OTP survives. */
-    snprintf(body, sizeof body, "{%s,\"otp\":\"%s\",\"inviteCode\":"
-             "\"ZZZZ9999\"}", member, code);
+    snprintf(body, sizeof body,
+             "{%s,\"otp\":\"%s\",\"inviteCode\":"
+             "\"ZZZZ9999\"}",
+             member, code);
     r = mv_http_at(url, "POST", "/auth/verify", body, NULL);
     mv_assert_error(r, 400, "invalid_invite_code");
     mv_resp_free(r);
@@ -843,9 +898,13 @@ static void verify_with_invite_only_off_signs_up_without_invite(void **state)
                      3);
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE id = %lld"
-                                " AND invited_by IS NULL", id), 1);
+                                " AND invited_by IS NULL",
+                                id),
+                     1);
     assert_int_equal(mv_sql_int("SELECT uses FROM invite_codes WHERE"
-                                " owner_id = %lld", id), 3);
+                                " owner_id = %lld",
+                                id),
+                     3);
     assert_int_equal(mv_env(NULL, "httpd-stop otp-open"), 0);
     free(code);
     free(url);
@@ -857,8 +916,7 @@ static void verify_with_invite_only_off_signs_up_without_invite(void **state)
 static void otp_routes_survive_hostile_input(void **state)
 {
     const char *otp_fields[] = {"phone", "email", NULL};
-    const char *verify_fields[] = {"phone", "email", "otp", "inviteCode",
-                                   NULL};
+    const char *verify_fields[] = {"phone", "email", "otp", "inviteCode", NULL};
     (void)state;
     rw_hostile_sweep("/auth/otp", NULL, "{\"phone\":\"+4912345678\"}",
                      otp_fields);

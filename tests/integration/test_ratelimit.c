@@ -46,8 +46,7 @@ static void auth_limit_holds_exactly_at_boundary_across_processes(void **state)
             assert_in_range(reset, 1, 60);
             seen[rem]++;
             allowed++;
-        }
-        else {
+        } else {
             rl_assert_429(r, "auth", BURST_LIMIT, 60);
             refused++;
         }
@@ -172,8 +171,7 @@ static void disabled_group_never_answers_429(void **state)
 }
 
 /* Sends `n` logins from xff and asserts the first `allowed` pass. */
-static void expect_from(const char *base, const char *xff, int n,
-                        int allowed)
+static void expect_from(const char *base, const char *xff, int n, int allowed)
 {
     int i;
 
@@ -185,8 +183,7 @@ static void expect_from(const char *base, const char *xff, int n,
                         xff ? xff : "(none)", r->status, r->body);
                 fail();
             }
-        }
-        else {
+        } else {
             rl_assert_429(r, "auth", 2, 60);
         }
         mv_resp_free(r);
@@ -195,8 +192,8 @@ static void expect_from(const char *base, const char *xff, int n,
 
 static void forwarded_for_selects_the_bucket_behind_remoteip(void **state)
 {
-    char *base = rl_start("rl-remoteip", RL_REMOTEIP_CONF
-                                         "MocaverseRateLimit auth 2 60\n");
+    char *base = rl_start("rl-remoteip",
+                          RL_REMOTEIP_CONF "MocaverseRateLimit auth 2 60\n");
     (void)state;
 
     expect_from(base, "203.0.113.10", 3, 2);

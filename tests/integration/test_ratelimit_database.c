@@ -47,8 +47,7 @@ static void two_instances_share_one_count_exactly(void **state)
             assert_in_range(rem, 0, SHARED_LIMIT - 1);
             seen[rem]++;
             allowed[i % 2]++;
-        }
-        else {
+        } else {
             rl_assert_429(r, "auth", SHARED_LIMIT, 60);
             refused++;
         }

@@ -20,9 +20,8 @@
 #include "ratelimit_helpers.h"
 
 /* A POST from address xff (mod_remoteip), with an optional bearer token. */
-static mv_resp *post_from(const char *base, const char *xff,
-                          const char *path, const char *body,
-                          const char *token)
+static mv_resp *post_from(const char *base, const char *xff, const char *path,
+                          const char *body, const char *token)
 {
     char fwd[128], auth[4200];
     const char *headers[3] = {fwd, NULL, NULL};
@@ -91,8 +90,8 @@ static void auth_group_covers_register_login_refresh_otp_verify(void **s)
 static void scan_group_counts_per_user_from_any_address(void **s)
 {
     const char *body = "{\"token\":\"00000000-0000-4000-8000-000000000000\"}";
-    char *base = rl_start("rl-scan",
-                          RL_REMOTEIP_CONF "MocaverseRateLimit scan 3 60\n");
+    char *base =
+        rl_start("rl-scan", RL_REMOTEIP_CONF "MocaverseRateLimit scan 3 60\n");
     char *alice = token_for(900001), *bob = token_for(900002);
     char xff[32];
     mv_resp *r;
@@ -126,8 +125,8 @@ static void scan_group_counts_per_user_from_any_address(void **s)
 
 static void api_group_counts_per_ip_before_credentials(void **s)
 {
-    char *base = rl_start("rl-api",
-                          RL_REMOTEIP_CONF "MocaverseRateLimit api 3 60\n");
+    char *base =
+        rl_start("rl-api", RL_REMOTEIP_CONF "MocaverseRateLimit api 3 60\n");
     const char *a[] = {"X-Forwarded-For: 192.0.2.7", NULL};
     const char *b[] = {"X-Forwarded-For: 192.0.2.8", NULL};
     mv_resp *r;

@@ -33,7 +33,8 @@ static void scan_redeems_and_credits_the_wallet(void **state)
     (void)state;
     snprintf(body, sizeof body,
              "{\"token\":\"%s\",\"deviceId\":\"dev-1\","
-             "\"gps\":{\"lat\":52.5,\"lng\":13.4}}", tok(a, 0));
+             "\"gps\":{\"lat\":52.5,\"lng\":13.4}}",
+             tok(a, 0));
     r = mv_http("POST", "/scan", body, u->headers);
     assert_int_equal(r->status, 200);
     assert_true(json_is_true(json_object_get(r->json, "success")));
@@ -45,18 +46,21 @@ static void scan_redeems_and_credits_the_wallet(void **state)
     /* What was written, all of it. */
     assert_int_equal(mv_sql_int("SELECT redeemed_by FROM coupons WHERE"
                                 " token = '%s' AND redeemed_at IS NOT NULL",
-                                tok(a, 0)), u->id);
+                                tok(a, 0)),
+                     u->id);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM scans s JOIN coupons c"
                                 " ON c.id = s.coupon_id WHERE s.id = %lld"
                                 " AND c.token = '%s' AND s.user_id = %lld"
                                 " AND s.device_id = 'dev-1' AND s.gps ="
-                                " '{\"lat\":52.5,\"lng\":13.4}'", scan_id,
-                                tok(a, 0), u->id), 1);
+                                " '{\"lat\":52.5,\"lng\":13.4}'",
+                                scan_id, tok(a, 0), u->id),
+                     1);
     assert_int_equal(mv_sql_int("SELECT amount FROM ledger WHERE scan_id ="
                                 " %lld AND user_id = %lld AND type = 'scan'"
                                 " AND coupon_id = (SELECT id FROM coupons"
-                                " WHERE token = '%s')", scan_id, u->id,
-                                tok(a, 0)), 25);
+                                " WHERE token = '%s')",
+                                scan_id, u->id, tok(a, 0)),
+                     25);
     /* A second coupon adds up; an upper-case token is the same token;
      * a gps string is kept as sent. */
     snprintf(upper, sizeof upper, "%s", tok(b, 0));
@@ -73,7 +77,9 @@ static void scan_redeems_and_credits_the_wallet(void **state)
     assert_int_equal(mv_json_int(r, "balance"), 35);
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT balance FROM balances WHERE user_id"
-                                " = %lld", u->id), 35);
+                                " = %lld",
+                                u->id),
+                     35);
     json_decref(a);
     json_decref(b);
     rw_user_free(u);
@@ -95,12 +101,18 @@ static void scan_of_a_redeemed_coupon_is_409(void **state)
     mv_assert_error(r, 409, "coupon_already_redeemed");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT balance FROM balances WHERE user_id"
-                                " = %lld", u->id), 7);
+                                " = %lld",
+                                u->id),
+                     7);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM balances WHERE user_id"
-                                " = %lld", v->id), 0);
+                                " = %lld",
+                                v->id),
+                     0);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM ledger WHERE coupon_id"
                                 " = (SELECT id FROM coupons WHERE token ="
-                                " '%s')", tok(a, 0)), 1);
+                                " '%s')",
+                                tok(a, 0)),
+                     1);
     json_decref(a);
     rw_user_free(u);
     rw_user_free(v);
@@ -110,7 +122,8 @@ static void scan_of_an_unknown_or_malformed_token_is_404(void **state)
 {
     const char *tokens[] = {"6f1c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
                             "00000000-0000-0000-0000-000000000000",
-                            "abc", "' OR 1=1 --",
+                            "abc",
+                            "' OR 1=1 --",
                             "6f1c1d2e3b4a4c5d8e6f7a8b9c0d1e2f",
                             "{6f1c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f}",
                             "6f1c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2fff",
@@ -132,15 +145,19 @@ static void scan_of_an_expired_coupon_is_410(void **state)
     mv_resp *r;
     (void)state;
     mv_sql_exec("UPDATE coupons SET expires_at = now() - interval '1 s'"
-                " WHERE token = '%s'", tok(a, 0));
+                " WHERE token = '%s'",
+                tok(a, 0));
     r = scan(u, tok(a, 0));
     mv_assert_error(r, 410, "coupon_expired");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE token ="
-                                " '%s' AND redeemed_at IS NULL", tok(a, 0)),
+                                " '%s' AND redeemed_at IS NULL",
+                                tok(a, 0)),
                      1);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM ledger WHERE user_id ="
-                                " %lld", u->id), 0);
+                                " %lld",
+                                u->id),
+                     0);
     json_decref(a);
     rw_user_free(u);
 }
@@ -167,8 +184,7 @@ static void scan_without_a_token_is_400(void **state)
         mv_resp_free(r);
     }
     /* Bad optional fields: 400, and the coupon is not spent. */
-    snprintf(body, sizeof body, "{\"token\":\"%s\",\"deviceId\":5}",
-             tok(a, 0));
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"deviceId\":5}", tok(a, 0));
     r = mv_http("POST", "/scan", body, u->headers);
     mv_assert_error(r, 400, "validation_failed");
     mv_resp_free(r);
@@ -177,7 +193,8 @@ static void scan_without_a_token_is_400(void **state)
     mv_assert_error(r, 400, "validation_failed");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE token ="
-                                " '%s' AND redeemed_at IS NULL", tok(a, 0)),
+                                " '%s' AND redeemed_at IS NULL",
+                                tok(a, 0)),
                      1);
     json_decref(a);
     rw_user_free(u);
@@ -205,8 +222,7 @@ static void scan_needs_a_valid_access_token(void **state)
     expired = forge(u->id, now - 3600, 60);
     snprintf(lines[0], sizeof lines[0], "Authorization: Bearer");
     snprintf(lines[1], sizeof lines[1], "Authorization: Bearer not.a.jwt");
-    snprintf(lines[2], sizeof lines[2], "Authorization: Bearer %sx",
-             u->token);
+    snprintf(lines[2], sizeof lines[2], "Authorization: Bearer %sx", u->token);
     snprintf(lines[3], sizeof lines[3], "Authorization: Bearer %s", expired);
     snprintf(lines[4], sizeof lines[4], "Authorization: Basic %s", u->token);
     snprintf(lines[5], sizeof lines[5], "X-Admin-Key: %s", mv_admin_key());
@@ -225,14 +241,16 @@ static void scan_needs_a_valid_access_token(void **state)
         const char *dot = strchr(u->token, '.');
         snprintf(none, sizeof none,
                  "Authorization: Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"
-                 "%.*s.", (int)(strrchr(u->token, '.') - dot), dot);
+                 "%.*s.",
+                 (int)(strrchr(u->token, '.') - dot), dot);
         h[0] = none;
         r = mv_http("POST", "/scan", body, h);
         mv_assert_error(r, 401, "unauthorized");
         mv_resp_free(r);
     }
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE token ="
-                                " '%s' AND redeemed_at IS NULL", tok(a, 0)),
+                                " '%s' AND redeemed_at IS NULL",
+                                tok(a, 0)),
                      1);
     free(expired);
     json_decref(a);
@@ -250,7 +268,8 @@ static void scan_by_a_deleted_user_is_401_not_500(void **state)
     mv_assert_error(r, 401, "unauthorized");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM coupons WHERE token ="
-                                " '%s' AND redeemed_at IS NULL", tok(a, 0)),
+                                " '%s' AND redeemed_at IS NULL",
+                                tok(a, 0)),
                      1);
     json_decref(a);
     rw_user_free(u);
@@ -262,7 +281,7 @@ typedef struct {
     rw_user *users[10];
     int nusers;
     json_t *tokens;
-    int same;                       /* 1: everyone scans token 0 */
+    int same; /* 1: everyone scans token 0 */
     long status[200];
 } scan_race;
 
@@ -295,21 +314,26 @@ static void scan_same_coupon_50_way_race_one_winner(void **state)
                                 " user_id IN (%lld,%lld,%lld,%lld,%lld)",
                                 race.users[0]->id, race.users[1]->id,
                                 race.users[2]->id, race.users[3]->id,
-                                race.users[4]->id), 40);
+                                race.users[4]->id),
+                     40);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM scans WHERE coupon_id"
                                 " = (SELECT id FROM coupons WHERE token ="
-                                " '%s')", tok(race.tokens, 0)), 1);
+                                " '%s')",
+                                tok(race.tokens, 0)),
+                     1);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM ledger WHERE coupon_id"
                                 " = (SELECT id FROM coupons WHERE token ="
-                                " '%s')", tok(race.tokens, 0)), 1);
+                                " '%s')",
+                                tok(race.tokens, 0)),
+                     1);
     json_decref(race.tokens);
     for (int i = 0; i < 5; i++) {
         rw_user_free(race.users[i]);
     }
 }
 
-static void scan_200_coupons_by_10_users_all_succeed_and_balances_match(
-    void **state)
+static void
+scan_200_coupons_by_10_users_all_succeed_and_balances_match(void **state)
 {
     scan_race race = {.nusers = 10, .same = 0};
     json_t *b;
@@ -337,12 +361,17 @@ static void scan_200_coupons_by_10_users_all_succeed_and_balances_match(
                                 " balances b ON b.user_id = u.id WHERE u.id"
                                 " IN (%s) AND COALESCE(b.balance, 0) ="
                                 " (SELECT COALESCE(sum(amount), 0) FROM"
-                                " ledger l WHERE l.user_id = u.id)", ids),
+                                " ledger l WHERE l.user_id = u.id)",
+                                ids),
                      10);
     assert_int_equal(mv_sql_int("SELECT sum(balance) FROM balances WHERE"
-                                " user_id IN (%s)", ids), 100 * 3 + 100 * 11);
+                                " user_id IN (%s)",
+                                ids),
+                     100 * 3 + 100 * 11);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM scans WHERE user_id"
-                                " IN (%s)", ids), 200);
+                                " IN (%s)",
+                                ids),
+                     200);
     json_decref(race.tokens);
     for (int i = 0; i < 10; i++) {
         rw_user_free(race.users[i]);

@@ -56,8 +56,8 @@ static void wallet_of_a_new_user_is_empty(void **state)
     assert_int_equal(mv_json_int(r, "userId"), u->id);
     assert_int_equal(mv_json_int(r, "balance"), 0);
     assert_true(json_is_array(json_object_get(r->json, "transactions")));
-    assert_int_equal(json_array_size(json_object_get(r->json,
-                                                     "transactions")), 0);
+    assert_int_equal(json_array_size(json_object_get(r->json, "transactions")),
+                     0);
     assert_true(json_is_null(json_object_get(r->json, "nextBefore")));
     mv_resp_free(r);
     rw_user_free(u);
@@ -83,11 +83,9 @@ static void wallet_lists_entries_newest_first_and_pages(void **state)
     assert_string_equal(json_string_value(json_object_get(first, "type")),
                         "scan");
     assert_true(json_integer_value(json_object_get(first, "couponId")) > 0);
-    assert_int_equal(strlen(json_string_value(json_object_get(first,
-                                                              "createdAt"))),
-                     20);
-    assert_int_equal(json_string_value(json_object_get(first,
-                                                       "createdAt"))[19],
+    assert_int_equal(
+        strlen(json_string_value(json_object_get(first, "createdAt"))), 20);
+    assert_int_equal(json_string_value(json_object_get(first, "createdAt"))[19],
                      'Z');
     mv_resp_free(r);
     /* Pages of two: 5,4 → 3,2 → 1. */
@@ -143,8 +141,7 @@ static long long check_entry(json_t *e)
     coupon = json_object_get(e, "couponId");
     if (strcmp(type, "scan") == 0) {
         assert_true(json_is_integer(coupon));
-    }
-    else {
+    } else {
         assert_string_equal(type, "adjustment");
         assert_true(json_is_null(coupon));
     }
@@ -152,9 +149,9 @@ static long long check_entry(json_t *e)
     assert_non_null(at);
     assert_int_equal(strlen(at), 20);
     for (int i = 0; i < 20; i++) {
-        assert_true(at[i] == "0000-00-00T00:00:00Z"[i] ||
-                    (at[i] >= '0' && at[i] <= '9' &&
-                     "0000-00-00T00:00:00Z"[i] == '0'));
+        assert_true(
+            at[i] == "0000-00-00T00:00:00Z"[i] ||
+            (at[i] >= '0' && at[i] <= '9' && "0000-00-00T00:00:00Z"[i] == '0'));
     }
     return (long long)json_integer_value(id);
 }
@@ -204,7 +201,8 @@ static void wallet_full_page_is_json_with_the_right_types(void **state)
     assert_true(json_is_integer(json_object_get(r->json, "balance")));
     assert_int_equal(mv_json_int(r, "balance"),
                      mv_sql_int("SELECT sum(amount) FROM ledger WHERE"
-                                " user_id = %lld", u->id));
+                                " user_id = %lld",
+                                u->id));
     list = json_object_get(r->json, "transactions");
     assert_int_equal(json_array_size(list), 50);
     for (size_t i = 0; i < 50; i++) {
@@ -223,7 +221,7 @@ static void wallet_full_page_is_json_with_the_right_types(void **state)
     e = json_array_get(list, 3);
     assert_string_equal(json_string_value(json_object_get(e, "createdAt")),
                         "2026-11-21T14:55:00Z");
-    e = json_array_get(list, 4);    /* 14:54:00.123456 */
+    e = json_array_get(list, 4); /* 14:54:00.123456 */
     assert_string_equal(json_string_value(json_object_get(e, "createdAt")),
                         "2026-11-21T14:54:00Z");
     assert_true(json_is_integer(json_object_get(r->json, "nextBefore")));
@@ -260,12 +258,14 @@ static void wallet_balance_is_the_maintained_one(void **state)
     /* Move the maintained balance away from the ledger: the wallet shows
      * the maintained value, proving it does not sum the ledger. */
     mv_sql_exec("UPDATE balances SET balance = balance + 1000 WHERE"
-                " user_id = %lld", u->id);
+                " user_id = %lld",
+                u->id);
     r = wallet(u->id, "", u->headers);
     assert_int_equal(mv_json_int(r, "balance"), 1006);
     mv_resp_free(r);
     mv_sql_exec("UPDATE balances SET balance = balance - 1000 WHERE"
-                " user_id = %lld", u->id);
+                " user_id = %lld",
+                u->id);
     rw_user_free(u);
 }
 
@@ -316,9 +316,19 @@ static void wallet_access_rules(void **state)
 
 static void wallet_with_a_bad_id_is_400(void **state)
 {
-    const char *ids[] = {"abc", "0", "-1", "01", "1.5", "1e3", "+1",
-                         "99999999999999999999999", "9223372036854775808",
-                         "1%20", "%27%20OR%201=1--", "%E2%98%83", "0x10"};
+    const char *ids[] = {"abc",
+                         "0",
+                         "-1",
+                         "01",
+                         "1.5",
+                         "1e3",
+                         "+1",
+                         "99999999999999999999999",
+                         "9223372036854775808",
+                         "1%20",
+                         "%27%20OR%201=1--",
+                         "%E2%98%83",
+                         "0x10"};
     rw_user *u = rw_user_new();
     char path[128];
     (void)state;
@@ -327,8 +337,8 @@ static void wallet_with_a_bad_id_is_400(void **state)
         snprintf(path, sizeof path, "/users/%s/wallet", ids[i]);
         r = mv_http("GET", path, NULL, u->headers);
         mv_assert_error(r, 400, "validation_failed");
-        assert_non_null(json_object_get(json_object_get(r->json, "fields"),
-                                        "id"));
+        assert_non_null(
+            json_object_get(json_object_get(r->json, "fields"), "id"));
         mv_resp_free(r);
         r = mv_http("GET", path, NULL, mv_admin_headers());
         mv_assert_error(r, 400, "validation_failed");
@@ -339,13 +349,27 @@ static void wallet_with_a_bad_id_is_400(void **state)
 
 static void wallet_with_a_bad_query_is_400(void **state)
 {
-    const char *queries[] = {
-        "?limit=0", "?limit=201", "?limit=-1", "?limit=abc", "?limit=",
-        "?limit", "?limit=1e2", "?limit=2.5", "?limit=%00", "?limit=1%00",
-        "?limit=99999999999999999999999", "?limit=1&limit=2", "?limit=+5",
-        "?limit=05", "?before=0", "?before=abc", "?before=-5", "?before=",
-        "?before=99999999999999999999999", "?before=1;DROP%20TABLE%20users",
-        "?limit=%zz"};
+    const char *queries[] = {"?limit=0",
+                             "?limit=201",
+                             "?limit=-1",
+                             "?limit=abc",
+                             "?limit=",
+                             "?limit",
+                             "?limit=1e2",
+                             "?limit=2.5",
+                             "?limit=%00",
+                             "?limit=1%00",
+                             "?limit=99999999999999999999999",
+                             "?limit=1&limit=2",
+                             "?limit=+5",
+                             "?limit=05",
+                             "?before=0",
+                             "?before=abc",
+                             "?before=-5",
+                             "?before=",
+                             "?before=99999999999999999999999",
+                             "?before=1;DROP%20TABLE%20users",
+                             "?limit=%zz"};
     rw_user *u = rw_user_new();
     (void)state;
     for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
@@ -358,11 +382,15 @@ static void wallet_with_a_bad_query_is_400(void **state)
 
 static void wallet_survives_hostile_paths(void **state)
 {
-    const char *paths[] = {
-        "/users/abc/wallet", "/users//wallet", "/users/1/wallet/",
-        "/users/1/wallet?limit=%ff%fe", "/users/1/wallet?%00=1",
-        "/users/1/wallet?limit=1&&&&before=&=", "/users/%2e%2e/wallet",
-        "/users/1/WALLET", "/users/1/wallet?limit=1%27%20OR%20%271%27=%271"};
+    const char *paths[] = {"/users/abc/wallet",
+                           "/users//wallet",
+                           "/users/1/wallet/",
+                           "/users/1/wallet?limit=%ff%fe",
+                           "/users/1/wallet?%00=1",
+                           "/users/1/wallet?limit=1&&&&before=&=",
+                           "/users/%2e%2e/wallet",
+                           "/users/1/WALLET",
+                           "/users/1/wallet?limit=1%27%20OR%20%271%27=%271"};
     rw_user *u = rw_user_new();
     char *big = malloc(8200);
     (void)state;

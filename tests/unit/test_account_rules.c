@@ -73,11 +73,11 @@ static void opaque_tokens_are_valid_and_other_strings_are_not(void **state)
     assert_false(mv_opaque_token_valid(""));
     memcpy(bad, tok, sizeof tok);
     bad[MV_OPAQUE_TOKEN_LEN - 1] = '\0';
-    assert_false(mv_opaque_token_valid(bad));       /* one short */
+    assert_false(mv_opaque_token_valid(bad)); /* one short */
     memcpy(bad, tok, MV_OPAQUE_TOKEN_LEN);
     bad[MV_OPAQUE_TOKEN_LEN] = 'A';
     bad[MV_OPAQUE_TOKEN_LEN + 1] = '\0';
-    assert_false(mv_opaque_token_valid(bad));       /* one long */
+    assert_false(mv_opaque_token_valid(bad)); /* one long */
     memcpy(bad, tok, sizeof tok);
     bad[5] = '=';
     assert_false(mv_opaque_token_valid(bad));
@@ -134,7 +134,7 @@ static void invite_array_lists_count_codes_of_len(void **state)
             assert_int_equal(buf[0], '{');
             assert_int_equal(buf[strlen(buf) - 1], '}');
             if (n) {
-                assert_int_equal(buf[size], '#');   /* nothing past it */
+                assert_int_equal(buf[size], '#'); /* nothing past it */
             }
             buf[strlen(buf) - 1] = '\0';
             for (p = buf + 1; (tok = strtok_r(p, ",", &save)); p = NULL) {
@@ -154,7 +154,7 @@ static void invite_array_lists_count_codes_of_len(void **state)
 static void pwhash_slots_follow_the_memory_budget(void **state)
 {
     (void)state;
-    assert_int_equal(mv_pwhash_slots(19), 4);   /* default cost: 76 MiB */
+    assert_int_equal(mv_pwhash_slots(19), 4); /* default cost: 76 MiB */
     assert_int_equal(mv_pwhash_slots(32), 4);
     assert_int_equal(mv_pwhash_slots(64), 2);
     assert_int_equal(mv_pwhash_slots(100), 1);

@@ -53,7 +53,7 @@ static void test_invite_alphabet_has_32_symbols_without_lookalikes(void **state)
 
 static void test_invite_codes_cover_the_whole_alphabet(void **state)
 {
-    int seen[256] = { 0 };
+    int seen[256] = {0};
     char code[MV_INVITE_LEN_MAX + 1];
     size_t i;
     int round;
@@ -70,8 +70,8 @@ static void test_invite_codes_cover_the_whole_alphabet(void **state)
     }
 }
 
-static void test_invite_normalize_drops_spaces_dashes_and_uppercases(
-    void **state)
+static void
+test_invite_normalize_drops_spaces_dashes_and_uppercases(void **state)
 {
     char out[MV_INVITE_LEN_MAX + 1];
 
@@ -83,8 +83,8 @@ static void test_invite_normalize_drops_spaces_dashes_and_uppercases(
     assert_string_equal(out, "7KQ2M9XH");
     assert_int_equal(mv_invite_code_normalize("ab-cd-ef", out, sizeof out), 6);
     assert_string_equal(out, "ABCDEF");
-    assert_int_equal(mv_invite_code_normalize("ABCDEFGHJKMNPQRS", out,
-                                              sizeof out), 16);
+    assert_int_equal(
+        mv_invite_code_normalize("ABCDEFGHJKMNPQRS", out, sizeof out), 16);
     assert_string_equal(out, "ABCDEFGHJKMNPQRS");
 }
 
@@ -93,15 +93,11 @@ static void test_invite_normalize_rejects_lookalike_letters(void **state)
     char out[MV_INVITE_LEN_MAX + 1];
 
     (void)state;
-    assert_int_equal(mv_invite_code_normalize("7KQ2M9XI", out, sizeof out),
-                     -1);
+    assert_int_equal(mv_invite_code_normalize("7KQ2M9XI", out, sizeof out), -1);
     assert_string_equal(out, "");
-    assert_int_equal(mv_invite_code_normalize("7KQ2M9Xl", out, sizeof out),
-                     -1);
-    assert_int_equal(mv_invite_code_normalize("7KQ2M9XO", out, sizeof out),
-                     -1);
-    assert_int_equal(mv_invite_code_normalize("7kq2m9xu", out, sizeof out),
-                     -1);
+    assert_int_equal(mv_invite_code_normalize("7KQ2M9Xl", out, sizeof out), -1);
+    assert_int_equal(mv_invite_code_normalize("7KQ2M9XO", out, sizeof out), -1);
+    assert_int_equal(mv_invite_code_normalize("7kq2m9xu", out, sizeof out), -1);
 }
 
 static void test_invite_normalize_rejects_bad_lengths_and_chars(void **state)
@@ -113,17 +109,18 @@ static void test_invite_normalize_rejects_bad_lengths_and_chars(void **state)
     assert_int_equal(mv_invite_code_normalize("ABCDE", out, sizeof out), -1);
     assert_int_equal(mv_invite_code_normalize("", out, sizeof out), -1);
     assert_int_equal(mv_invite_code_normalize(" - - ", out, sizeof out), -1);
-    assert_int_equal(mv_invite_code_normalize("ABCDEFGHJKMNPQRST", out,
-                                              sizeof out), -1);
-    assert_int_equal(mv_invite_code_normalize("ABC_DEFG", out, sizeof out),
-                     -1);
+    assert_int_equal(
+        mv_invite_code_normalize("ABCDEFGHJKMNPQRST", out, sizeof out), -1);
+    assert_int_equal(mv_invite_code_normalize("ABC_DEFG", out, sizeof out), -1);
     assert_int_equal(mv_invite_code_normalize("ABC\tDEFG", out, sizeof out),
                      -1);
-    assert_int_equal(mv_invite_code_normalize("ABCD\xC3\xA9" "FG", out,
-                                              sizeof out), -1);
+    assert_int_equal(mv_invite_code_normalize("ABCD\xC3\xA9"
+                                              "FG",
+                                              out, sizeof out),
+                     -1);
     assert_int_equal(mv_invite_code_normalize(NULL, out, sizeof out), -1);
-    assert_int_equal(mv_invite_code_normalize("ABCDEFGH", small,
-                                              sizeof small), -1);
+    assert_int_equal(mv_invite_code_normalize("ABCDEFGH", small, sizeof small),
+                     -1);
 }
 
 static void test_uuid_v4_has_version_and_variant_bits(void **state)
@@ -142,7 +139,7 @@ static void test_uuid_v4_has_version_and_variant_bits(void **state)
         assert_int_equal(u[14], '4');
         assert_non_null(strchr("89ab", u[19]));
         assert_true(mv_uuid_parse(u, back));
-        assert_string_equal(u, back);                    /* lowercase */
+        assert_string_equal(u, back); /* lowercase */
     }
 }
 
@@ -213,10 +210,13 @@ static void test_opaque_token_is_43_base64url_chars_and_distinct(void **state)
     assert_string_not_equal(a, b);
     for (i = 0; i < 43; i++) {
         assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "abcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
+                               "abcdefghijklmnopqrstuvwxyz0123456789-_",
+                               a[i]));
     }
-    assert_int_equal(sodium_base642bin(bin, sizeof bin, a, 43, NULL, &binlen,
-                         NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+    assert_int_equal(
+        sodium_base642bin(bin, sizeof bin, a, 43, NULL, &binlen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+        0);
     assert_int_equal(binlen, 32);
 }
 
@@ -271,8 +271,8 @@ static void test_password_hash_round_trip_is_argon2id(void **state)
     const char *pw = "correct horse battery staple";
 
     (void)state;
-    assert_int_equal(mv_password_hash(pw, strlen(pw), TEST_OPS, TEST_MEM,
-                                      hash), 0);
+    assert_int_equal(mv_password_hash(pw, strlen(pw), TEST_OPS, TEST_MEM, hash),
+                     0);
     assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
     assert_true(mv_password_verify(hash, pw, strlen(pw)));
 }
@@ -283,11 +283,11 @@ static void test_password_verify_refuses_wrong_password(void **state)
     const char *pw = "correct horse battery staple";
 
     (void)state;
-    assert_int_equal(mv_password_hash(pw, strlen(pw), TEST_OPS, TEST_MEM,
-                                      hash), 0);
+    assert_int_equal(mv_password_hash(pw, strlen(pw), TEST_OPS, TEST_MEM, hash),
+                     0);
     assert_false(mv_password_verify(hash, "correct horse battery stapl", 27));
-    assert_false(mv_password_verify(hash, "Correct horse battery staple",
-                                    strlen(pw)));
+    assert_false(
+        mv_password_verify(hash, "Correct horse battery staple", strlen(pw)));
     assert_false(mv_password_verify(hash, "", 0));
     /* length is explicit: a prefix of the right password is refused */
     assert_false(mv_password_verify(hash, pw, strlen(pw) - 1));
@@ -312,8 +312,9 @@ static void test_password_verify_refuses_non_argon2id_strings(void **state)
     char junk[300];
 
     (void)state;
-    assert_int_equal(crypto_pwhash_str_alg(argon2i, "password", 8, 3,
-                         TEST_MEM, crypto_pwhash_ALG_ARGON2I13), 0);
+    assert_int_equal(crypto_pwhash_str_alg(argon2i, "password", 8, 3, TEST_MEM,
+                                           crypto_pwhash_ALG_ARGON2I13),
+                     0);
     assert_false(mv_password_verify(argon2i, "password", 8));
     assert_false(mv_password_verify("", "password", 8));
     assert_false(mv_password_verify("$argon2id$garbage", "password", 8));
@@ -330,8 +331,7 @@ static void test_password_hash_refuses_out_of_range_cost(void **state)
 
     (void)state;
     assert_int_equal(mv_password_hash("password", 8, 0, TEST_MEM, hash), -1);
-    assert_int_equal(mv_password_hash("password", 8, TEST_OPS, 1024, hash),
-                     -1);
+    assert_int_equal(mv_password_hash("password", 8, TEST_OPS, 1024, hash), -1);
     assert_string_equal(hash, "");
 }
 
@@ -351,8 +351,7 @@ int main(void)
         cmocka_unit_test(test_uuid_parse_accepts_upper_case_and_lowercases),
         cmocka_unit_test(test_uuid_parse_rejects_wrong_length_and_non_hex),
         cmocka_unit_test(test_otp_is_six_decimal_digits),
-        cmocka_unit_test(
-            test_opaque_token_is_43_base64url_chars_and_distinct),
+        cmocka_unit_test(test_opaque_token_is_43_base64url_chars_and_distinct),
         cmocka_unit_test(test_keyed_hash_matches_hmac_sha256_vectors),
         cmocka_unit_test(test_ct_equal_compares_content_and_length),
         cmocka_unit_test(test_password_hash_round_trip_is_argon2id),

@@ -177,16 +177,28 @@ static void pg_time_converts_other_offsets(void **state)
 static void pg_time_refuses_what_is_no_time_from_1970(void **state)
 {
     static const char *bad[] = {
-        "", "infinity", "-infinity", "0044-03-15 12:00:00+00 BC",
-        "12026-01-01 00:00:00+00", "1969-12-31 23:59:59+00",
-        "2026-02-29 00:00:00+00", "1900-02-29 00:00:00+00",
-        "2026-04-31 00:00:00+00", "2026-13-01 00:00:00+00",
-        "2026-00-10 00:00:00+00", "2026-11-00 00:00:00+00",
-        "2026-11-21 24:00:00+00", "2026-11-21 14:60:00+00",
-        "2026-11-21 14:03:00+05:30", "2026-11-21 14:03:00.+00",
-        "2026-11-21 14:03:00", "2026-11-21T14:03:00+0x",
-        "2026-11-21 14:03:0a+00", "2026/11/21 14:03:00+00",
-        "2026-11-21 14:03:00+00junk", "2026-11-21 14:03:00.12a456+00",
+        "",
+        "infinity",
+        "-infinity",
+        "0044-03-15 12:00:00+00 BC",
+        "12026-01-01 00:00:00+00",
+        "1969-12-31 23:59:59+00",
+        "2026-02-29 00:00:00+00",
+        "1900-02-29 00:00:00+00",
+        "2026-04-31 00:00:00+00",
+        "2026-13-01 00:00:00+00",
+        "2026-00-10 00:00:00+00",
+        "2026-11-00 00:00:00+00",
+        "2026-11-21 24:00:00+00",
+        "2026-11-21 14:60:00+00",
+        "2026-11-21 14:03:00+05:30",
+        "2026-11-21 14:03:00.+00",
+        "2026-11-21 14:03:00",
+        "2026-11-21T14:03:00+0x",
+        "2026-11-21 14:03:0a+00",
+        "2026/11/21 14:03:00+00",
+        "2026-11-21 14:03:00+00junk",
+        "2026-11-21 14:03:00.12a456+00",
         "'; DROP TABLE ledger;--+00",
     };
     char nul[] = "2026-11-21 14:03:00+00";
@@ -201,16 +213,15 @@ static void pg_time_refuses_what_is_no_time_from_1970(void **state)
     nul[13] = '\0';
     assert_int_equal(mv_pg_time_rfc3339(nul, sizeof nul - 1, out), -1);
     /* Only len bytes are read: a prefix is judged alone. */
-    assert_int_equal(mv_pg_time_rfc3339("2026-11-21 14:03:00+00", 19, out),
-                     -1);
+    assert_int_equal(mv_pg_time_rfc3339("2026-11-21 14:03:00+00", 19, out), -1);
 }
 
 /* Every second-aligned shape PostgreSQL writes, across leap years and
  * month ends, agrees with gmtime. */
 static void pg_time_agrees_with_gmtime(void **state)
 {
-    static const char *fractions[] = {"", ".5", ".25", ".123", ".1234",
-                                      ".12345", ".123456"};
+    static const char *fractions[] = {"",      ".5",     ".25",    ".123",
+                                      ".1234", ".12345", ".123456"};
     char pg[40], want[MV_RFC3339_LEN + 1];
     const char *got;
     struct tm tm;
@@ -253,9 +264,14 @@ static const char *text(const mv_json_buf *b)
 static void string_is_escaped_as_jansson_does(void **state)
 {
     static const char *const samples[] = {
-        "adjustment", "", "quote\" backslash\\ slash/", "tab\tnl\ncr\r",
-        "\b\f\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-        "\xe2\x80\xa8 line separator", "<script>'</script>",
+        "adjustment",
+        "",
+        "quote\" backslash\\ slash/",
+        "tab\tnl\ncr\r",
+        "\b\f\x01\x1f\x7f",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\xe2\x80\xa8 line separator",
+        "<script>'</script>",
     };
     char all[32];
     (void)state;
@@ -285,9 +301,9 @@ static void string_is_escaped_as_jansson_does(void **state)
 
 static void string_refuses_invalid_utf8(void **state)
 {
-    static const char *const bad[] = {"\xc3", "a\x80", "\xc0\xaf",
-                                      "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                                      "\xff"};
+    static const char *const bad[] = {
+        "\xc3", "a\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+        "\xff"};
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         mv_json_buf b = writer(64);
@@ -300,13 +316,23 @@ static void string_refuses_invalid_utf8(void **state)
 
 static void int_text_is_copied_only_when_an_int64(void **state)
 {
-    static const char *const good[] = {"0", "7", "-1", "120",
-                                       "9223372036854775807",
-                                       "-9223372036854775808"};
-    static const char *const bad[] = {
-        "", "-", "01", "-0", "+1", "1.0", "1e3", " 1", "1 ", "0x1", "null",
-        "9223372036854775808", "-9223372036854775809",
-        "9999999999999999999", "12345678901234567890"};
+    static const char *const good[] = {
+        "0", "7", "-1", "120", "9223372036854775807", "-9223372036854775808"};
+    static const char *const bad[] = {"",
+                                      "-",
+                                      "01",
+                                      "-0",
+                                      "+1",
+                                      "1.0",
+                                      "1e3",
+                                      " 1",
+                                      "1 ",
+                                      "0x1",
+                                      "null",
+                                      "9223372036854775808",
+                                      "-9223372036854775809",
+                                      "9999999999999999999",
+                                      "12345678901234567890"};
     (void)state;
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         mv_json_buf b = writer(32);
@@ -328,8 +354,8 @@ static void int_text_is_copied_only_when_an_int64(void **state)
 
 static void int_is_written_in_decimal(void **state)
 {
-    static const int64_t values[] = {0, 1, -1, 42, 1000000, INT64_MAX,
-                                     INT64_MIN, INT64_MIN + 1};
+    static const int64_t values[] = {
+        0, 1, -1, 42, 1000000, INT64_MAX, INT64_MIN, INT64_MIN + 1};
     char want[32];
     (void)state;
     for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
@@ -348,7 +374,7 @@ static void writer_stops_at_its_end(void **state)
     mv_json_buf b = writer(10);
     (void)state;
     mv_json_put_raw(&b, "[1,", 3);
-    mv_json_put_string(&b, "ab", 2);       /* up to 14 bytes: no room */
+    mv_json_put_string(&b, "ab", 2); /* up to 14 bytes: no room */
     assert_true(b.failed);
     mv_json_put_raw(&b, "]", 1);
     mv_json_put_int(&b, 5);
@@ -370,11 +396,11 @@ static void writer_stops_at_its_end(void **state)
 /* A document written piece by piece is what jansson writes for it. */
 static void written_document_matches_json_dumps(void **state)
 {
-    json_t *doc = json_pack("{s:I, s:I, s:[{s:I, s:s, s:n}], s:n}",
-                            "userId", (json_int_t)12, "balance",
-                            (json_int_t)-3, "transactions", "id",
-                            (json_int_t)9007199254740993LL, "type",
-                            "adj\"ustment", "couponId", "nextBefore");
+    json_t *doc =
+        json_pack("{s:I, s:I, s:[{s:I, s:s, s:n}], s:n}", "userId",
+                  (json_int_t)12, "balance", (json_int_t)-3, "transactions",
+                  "id", (json_int_t)9007199254740993LL, "type", "adj\"ustment",
+                  "couponId", "nextBefore");
     char *want = json_dumps(doc, JSON_COMPACT);
     mv_json_buf b = writer(256);
     (void)state;

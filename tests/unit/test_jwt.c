@@ -24,8 +24,7 @@
 
 static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-key";
 #define KEYLEN (sizeof KEY - 1)
-static const unsigned char OTHER_KEY[] =
-    "fedcba9876543210fedcba9876543210-key";
+static const unsigned char OTHER_KEY[] = "fedcba9876543210fedcba9876543210-key";
 #define OTHER_KEYLEN (sizeof OTHER_KEY - 1)
 
 static int setup(void **state)
@@ -44,8 +43,8 @@ static void b64url(const void *s, size_t len, char *out, size_t outsz)
 /* Builds "b64(header).b64(payload).sig" into out; sig is the HS256 HMAC
  * under key when key is not NULL, else empty. */
 static void craft(const char *header, const char *payload,
-                  const unsigned char *key, size_t keylen,
-                  char *out, size_t outsz)
+                  const unsigned char *key, size_t keylen, char *out,
+                  size_t outsz)
 {
     char h[1024], p[2048], s[64];
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -84,8 +83,8 @@ static mv_jwt_status verify_claims(const char *payload, long long *uid)
 {
     char tok[4096];
 
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     return mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, uid);
 }
 
@@ -101,8 +100,8 @@ static void test_sign_then_verify_returns_user_id(void **state)
                      MV_JWT_OK);
     assert_int_equal(uid, 42);
     /* still valid one second before exp, with a NULL out pointer */
-    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW + TTL - 1,
-                                   NULL), MV_JWT_OK);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW + TTL - 1, NULL),
+                     MV_JWT_OK);
     free(tok);
 }
 
@@ -149,12 +148,13 @@ static void test_verify_refuses_alg_none(void **state)
     (void)state;
     snprintf(payload, sizeof payload,
              "{\"sub\":\"1\",\"userId\":1,\"type\":\"access\",\"iss\":\"%s\","
-             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}", ISS, NOW, NOW + TTL);
+             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}",
+             ISS, NOW, NOW + TTL);
     craft("{\"alg\":\"none\"}", payload, NULL, 0, tok, sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, &uid),
                      MV_JWT_BAD_ALG);
-    craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, &uid),
                      MV_JWT_BAD_ALG);
     assert_int_equal(uid, 7);
@@ -183,8 +183,7 @@ static void test_verify_refuses_hs512_token_made_with_same_key(void **state)
     free(tok);
 }
 
-static void test_verify_refuses_hs512_signature_under_hs256_header(
-    void **state)
+static void test_verify_refuses_hs512_signature_under_hs256_header(void **state)
 {
     const char *hdr = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     char payload[256], h[128], p[512], s[128], tok[1024];
@@ -195,7 +194,8 @@ static void test_verify_refuses_hs512_signature_under_hs256_header(
     (void)state;
     snprintf(payload, sizeof payload,
              "{\"sub\":\"1\",\"type\":\"access\",\"iss\":\"%s\","
-             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}", ISS, NOW, NOW + TTL);
+             "\"iat\":%lld,\"exp\":%lld,\"jti\":\"x\"}",
+             ISS, NOW, NOW + TTL);
     b64url(hdr, strlen(hdr), h, sizeof h);
     b64url(payload, strlen(payload), p, sizeof p);
     n = (size_t)snprintf(tok, sizeof tok, "%s.%s", h, p);
@@ -225,17 +225,17 @@ static void test_verify_refuses_other_alg_spellings_and_headers(void **state)
     craft("{\"alg\":[\"HS256\"]}", payload, KEY, KEYLEN, tok, sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_BAD_ALG);
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWS\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWS\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
     /* duplicate alg: a lenient parser might keep the last one */
-    craft("{\"alg\":\"HS256\",\"alg\":\"none\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"alg\":\"none\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
-    craft("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
     craft("[\"HS256\"]", payload, KEY, KEYLEN, tok, sizeof tok);
@@ -246,8 +246,8 @@ static void test_verify_refuses_other_alg_spellings_and_headers(void **state)
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
     /* the same claims under the module's own header are fine */
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_OK);
 }
@@ -267,8 +267,8 @@ static void test_signed_header_is_the_canonical_one(void **state)
     free(tok);
 }
 
-static void test_verify_refuses_equivalent_headers_spelled_otherwise(
-    void **state)
+static void
+test_verify_refuses_equivalent_headers_spelled_otherwise(void **state)
 {
     const char *payload = "{\"sub\":\"1\",\"type\":\"access\","
                           "\"iss\":\"" ISS "\",\"iat\":1700000000,"
@@ -277,21 +277,21 @@ static void test_verify_refuses_equivalent_headers_spelled_otherwise(
 
     (void)state;
     /* same JSON members, other order or spacing: still not our header */
-    craft("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
-    craft("{\"alg\": \"HS256\", \"typ\": \"JWT\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\": \"HS256\", \"typ\": \"JWT\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"1\"}", payload,
-          KEY, KEYLEN, tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"1\"}", payload, KEY,
+          KEYLEN, tok, sizeof tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
     /* a header that is not base64url at all */
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY, KEYLEN, tok,
+          sizeof tok);
     tok[3] = '+';
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_MALFORMED);
@@ -306,8 +306,8 @@ static void test_verify_refuses_non_canonical_base64url(void **state)
     (void)state;
     /* "{}" is e30; e31 decodes to the same bytes with a nonzero unused
      * bit: the payload is signed as sent, then refused as not base64url */
-    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{}", KEY, KEYLEN,
-          tok, sizeof tok);
+    craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{}", KEY, KEYLEN, tok,
+          sizeof tok);
     dot1 = strchr(tok, '.');
     assert_memory_equal(dot1, ".e30.", 5);
     dot1[3] = '1';
@@ -322,7 +322,7 @@ static void test_verify_refuses_non_canonical_base64url(void **state)
     len = strlen(sig);
     c = sig[len - 1];
     assert_true(strchr("AEIMQUYcgkosw048", c) != NULL);
-    sig[len - 1] = (char)(c + 1);   /* A->B, E->F, ..., w->x, 0->1, 4->5 */
+    sig[len - 1] = (char)(c + 1); /* A->B, E->F, ..., w->x, 0->1, 4->5 */
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, sig, NOW, NULL),
                      MV_JWT_BAD_SIGNATURE);
     sig[len - 1] = c;
@@ -412,7 +412,7 @@ static void test_verify_refuses_tampered_signature(void **state)
     tok[len - 5] = tok[len - 5] == 'A' ? 'B' : 'A';
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_BAD_SIGNATURE);
-    tok[len - 1] = '\0';                        /* 42-char signature */
+    tok[len - 1] = '\0'; /* 42-char signature */
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, tok, NOW, NULL),
                      MV_JWT_BAD_SIGNATURE);
     free(tok);
@@ -437,8 +437,9 @@ static void test_verify_refuses_short_key(void **state)
     (void)state;
     tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
     assert_non_null(tok);
-    assert_int_equal(mv_jwt_verify(KEY, MV_JWT_KEY_MIN - 1, ISS, tok, NOW,
-                                   NULL), MV_JWT_BAD_SIGNATURE);
+    assert_int_equal(
+        mv_jwt_verify(KEY, MV_JWT_KEY_MIN - 1, ISS, tok, NOW, NULL),
+        MV_JWT_BAD_SIGNATURE);
     assert_int_equal(mv_jwt_verify(NULL, 0, ISS, tok, NOW, NULL),
                      MV_JWT_BAD_SIGNATURE);
     free(tok);
@@ -474,8 +475,8 @@ static void test_verify_refuses_wrong_issuer(void **state)
     assert_non_null(tok);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS "x", tok, NOW, NULL),
                      MV_JWT_BAD_CLAIMS);
-    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, "mod_mocavers", tok, NOW,
-                                   NULL), MV_JWT_BAD_CLAIMS);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, "mod_mocavers", tok, NOW, NULL),
+                     MV_JWT_BAD_CLAIMS);
     free(tok);
 }
 
@@ -484,15 +485,18 @@ static void test_verify_refuses_refresh_type_and_missing_type(void **state)
     (void)state;
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"refresh\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"1\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":1,"
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
 }
 
@@ -504,35 +508,42 @@ static void test_verify_checks_sub_and_user_id_agree(void **state)
     /* without userId, sub alone is enough */
     assert_int_equal(verify_claims("{\"sub\":\"77\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", &uid),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   &uid),
                      MV_JWT_OK);
     assert_int_equal(uid, 77);
     assert_int_equal(verify_claims("{\"sub\":\"77\",\"userId\":78,"
                                    "\"type\":\"access\",\"iss\":\"" ISS "\","
                                    "\"iat\":1700000000,\"exp\":1700000900,"
-                                   "\"jti\":\"x\"}", NULL),
+                                   "\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"77\",\"userId\":\"77\","
                                    "\"type\":\"access\",\"iss\":\"" ISS "\","
                                    "\"iat\":1700000000,\"exp\":1700000900,"
-                                   "\"jti\":\"x\"}", NULL),
+                                   "\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":77,\"userId\":77,"
                                    "\"type\":\"access\",\"iss\":\"" ISS "\","
                                    "\"iat\":1700000000,\"exp\":1700000900,"
-                                   "\"jti\":\"x\"}", NULL),
+                                   "\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"077\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"0\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
 }
 
@@ -542,7 +553,8 @@ static void test_verify_checks_time_claims(void **state)
     /* exp missing or not a number */
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"jti\":\"x\"}", NULL),
+                                   "\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
@@ -552,21 +564,25 @@ static void test_verify_checks_time_claims(void **state)
     /* iat missing, or more than the leeway in the future */
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\","
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000061,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000060,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_OK);
     /* nbf in the future */
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
                                    "\"nbf\":1700000500,"
-                                   "\"exp\":1700000900,\"jti\":\"x\"}", NULL),
+                                   "\"exp\":1700000900,\"jti\":\"x\"}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
     /* real-valued NumericDate is accepted and compared */
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
@@ -582,7 +598,8 @@ static void test_verify_checks_time_claims(void **state)
     /* jti missing */
     assert_int_equal(verify_claims("{\"sub\":\"1\",\"type\":\"access\","
                                    "\"iss\":\"" ISS "\",\"iat\":1700000000,"
-                                   "\"exp\":1700000900}", NULL),
+                                   "\"exp\":1700000900}",
+                                   NULL),
                      MV_JWT_BAD_CLAIMS);
 }
 
@@ -667,8 +684,7 @@ static void jansson_only(const char *payload, char *out, size_t outsz)
     const char *rest = payload + strspn(payload, " \t\r\n");
 
     assert_true(rest[0] == '{');
-    snprintf(out, outsz, "{\"zz\":[]%s%s", rest[1] == '}' ? "" : ",",
-             rest + 1);
+    snprintf(out, outsz, "{\"zz\":[]%s%s", rest[1] == '}' ? "" : ",", rest + 1);
 }
 
 static void test_claim_readers_agree(void **state)
@@ -677,8 +693,7 @@ static void test_claim_readers_agree(void **state)
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof READER_PAYLOADS / sizeof READER_PAYLOADS[0];
-         i++) {
+    for (i = 0; i < sizeof READER_PAYLOADS / sizeof READER_PAYLOADS[0]; i++) {
         long long uid1 = -1, uid2 = -1;
         mv_jwt_status st1, st2;
 
@@ -696,15 +711,13 @@ static void test_claim_readers_agree(void **state)
     assert_int_equal(verify_claims(READER_PAYLOADS[1], NULL), MV_JWT_OK);
     assert_int_equal(verify_claims(READER_PAYLOADS[2], NULL), MV_JWT_OK);
     assert_int_equal(verify_claims(READER_PAYLOADS[3], NULL),
-                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+                     MV_JWT_MALFORMED); /* NUL escape: jansson refuses */
     assert_int_equal(verify_claims(READER_PAYLOADS[4], NULL),
-                     MV_JWT_MALFORMED);      /* NUL escape: jansson refuses */
+                     MV_JWT_MALFORMED); /* NUL escape: jansson refuses */
     assert_int_equal(verify_claims(READER_PAYLOADS[5], NULL), MV_JWT_OK);
-    assert_int_equal(verify_claims(READER_PAYLOADS[6], NULL),
-                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[6], NULL), MV_JWT_MALFORMED);
     assert_int_equal(verify_claims(READER_PAYLOADS[8], NULL), MV_JWT_OK);
-    assert_int_equal(verify_claims(READER_PAYLOADS[9], NULL),
-                     MV_JWT_MALFORMED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[9], NULL), MV_JWT_MALFORMED);
     assert_int_equal(verify_claims(READER_PAYLOADS[10], NULL), MV_JWT_OK);
     assert_int_equal(verify_claims(READER_PAYLOADS[11], NULL),
                      MV_JWT_MALFORMED);
@@ -713,8 +726,7 @@ static void test_claim_readers_agree(void **state)
     assert_int_equal(verify_claims(READER_PAYLOADS[24], NULL), MV_JWT_OK);
     assert_int_equal(verify_claims(READER_PAYLOADS[25], NULL),
                      MV_JWT_MALFORMED);
-    assert_int_equal(verify_claims(READER_PAYLOADS[26], NULL),
-                     MV_JWT_EXPIRED);
+    assert_int_equal(verify_claims(READER_PAYLOADS[26], NULL), MV_JWT_EXPIRED);
     assert_int_equal(verify_claims(READER_PAYLOADS[27], NULL),
                      MV_JWT_MALFORMED);
 }
@@ -735,8 +747,8 @@ static void test_verify_refuses_garbage_and_wrong_segment_counts(void **state)
                      MV_JWT_MALFORMED);
     assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "a.b.c", NOW, NULL),
                      MV_JWT_MALFORMED);
-    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "!!!.???.***", NOW,
-                                   NULL), MV_JWT_MALFORMED);
+    assert_int_equal(mv_jwt_verify(KEY, KEYLEN, ISS, "!!!.???.***", NOW, NULL),
+                     MV_JWT_MALFORMED);
 
     tok = mv_jwt_sign(KEY, KEYLEN, ISS, 42, NOW, TTL, "jti-1");
     assert_non_null(tok);
@@ -825,8 +837,7 @@ int main(void)
         cmocka_unit_test(test_verify_checks_time_claims),
         cmocka_unit_test(test_verify_refuses_signed_non_object_payload),
         cmocka_unit_test(test_claim_readers_agree),
-        cmocka_unit_test(
-            test_verify_refuses_garbage_and_wrong_segment_counts),
+        cmocka_unit_test(test_verify_refuses_garbage_and_wrong_segment_counts),
         cmocka_unit_test(test_verify_refuses_huge_token_before_parsing),
         cmocka_unit_test(test_status_names_are_stable),
     };

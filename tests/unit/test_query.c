@@ -16,11 +16,11 @@ static void finds_a_parameter_among_others(void **state)
     char v[16];
 
     (void)state;
-    assert_int_equal(mv_query_get("limit=20&before=981", "before", v,
-                                  sizeof v), 1);
+    assert_int_equal(mv_query_get("limit=20&before=981", "before", v, sizeof v),
+                     1);
     assert_string_equal(v, "981");
-    assert_int_equal(mv_query_get("limit=20&before=981", "limit", v,
-                                  sizeof v), 1);
+    assert_int_equal(mv_query_get("limit=20&before=981", "limit", v, sizeof v),
+                     1);
     assert_string_equal(v, "20");
     assert_int_equal(mv_query_get("x=1&&limit=7&", "limit", v, sizeof v), 1);
     assert_string_equal(v, "7");
@@ -34,8 +34,7 @@ static void absent_parameter_is_0_with_empty_out(void **state)
     assert_int_equal(mv_query_get(NULL, "limit", v, sizeof v), 0);
     assert_string_equal(v, "");
     assert_int_equal(mv_query_get("", "limit", v, sizeof v), 0);
-    assert_int_equal(mv_query_get("limits=5&lim=3", "limit", v, sizeof v),
-                     0);
+    assert_int_equal(mv_query_get("limits=5&lim=3", "limit", v, sizeof v), 0);
     assert_int_equal(mv_query_get("&&&", "limit", v, sizeof v), 0);
 }
 
@@ -55,8 +54,7 @@ static void values_and_keys_are_percent_decoded(void **state)
     char v[16];
 
     (void)state;
-    assert_int_equal(mv_query_get("lim%69t=%32%30", "limit", v, sizeof v),
-                     1);
+    assert_int_equal(mv_query_get("lim%69t=%32%30", "limit", v, sizeof v), 1);
     assert_string_equal(v, "20");
     assert_int_equal(mv_query_get("limit=1+2", "limit", v, sizeof v), 1);
     assert_string_equal(v, "1 2");
@@ -69,15 +67,13 @@ static void duplicates_bad_escapes_nul_and_overflow_are_refused(void **state)
     char v[8];
 
     (void)state;
-    assert_int_equal(mv_query_get("limit=1&limit=2", "limit", v, sizeof v),
-                     -1);
+    assert_int_equal(mv_query_get("limit=1&limit=2", "limit", v, sizeof v), -1);
     assert_string_equal(v, "");
     assert_int_equal(mv_query_get("limit=%", "limit", v, sizeof v), -1);
     assert_int_equal(mv_query_get("limit=%2", "limit", v, sizeof v), -1);
     assert_int_equal(mv_query_get("limit=%zz", "limit", v, sizeof v), -1);
     assert_int_equal(mv_query_get("limit=1%00", "limit", v, sizeof v), -1);
-    assert_int_equal(mv_query_get("limit=12345678", "limit", v, sizeof v),
-                     -1);
+    assert_int_equal(mv_query_get("limit=12345678", "limit", v, sizeof v), -1);
     assert_int_equal(mv_query_get("limit=1234567", "limit", v, sizeof v), 1);
     assert_string_equal(v, "1234567");
 }

@@ -81,9 +81,9 @@ static void client_key_keeps_ipv4_and_masks_ipv6_to_64(void **state)
     (void)state;
     assert_string_equal(mv_rl_client_key("203.0.113.7", k, sizeof(k)),
                         "203.0.113.7");
-    assert_string_equal(mv_rl_client_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd",
-                                         k, sizeof(k)),
-                        "2001:db8:1:2::/64");
+    assert_string_equal(
+        mv_rl_client_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k, sizeof(k)),
+        "2001:db8:1:2::/64");
     assert_string_equal(mv_rl_client_key("2001:DB8:1:2::1", k, sizeof(k)),
                         "2001:db8:1:2::/64");
     assert_string_equal(mv_rl_client_key("::1", k, sizeof(k)), "::/64");
@@ -336,9 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             full_probe_run_evicts_the_bucket_ending_first, setup_table,
             teardown_table),
-        cmocka_unit_test_setup_teardown(
-            expired_slot_is_reused_without_eviction, setup_table,
-            teardown_table),
+        cmocka_unit_test_setup_teardown(expired_slot_is_reused_without_eviction,
+                                        setup_table, teardown_table),
         cmocka_unit_test_setup_teardown(
             bucket_found_past_an_expired_slot_keeps_its_count, setup_table,
             teardown_table),

@@ -25,13 +25,12 @@ static void phone_is_normalised_to_plus_and_digits(void **state)
     char out[MV_PHONE_DIGITS_MAX + 2];
 
     (void)state;
-    assert_int_equal(mv_phone_normalize("+15551234567", out, sizeof out),
-                     12);
+    assert_int_equal(mv_phone_normalize("+15551234567", out, sizeof out), 12);
     assert_string_equal(out, "+15551234567");
     assert_int_equal(mv_phone_normalize("15551234567", out, sizeof out), 12);
     assert_string_equal(out, "+15551234567");
-    assert_int_equal(mv_phone_normalize("+1 (555) 123-45.67", out,
-                                        sizeof out), 12);
+    assert_int_equal(mv_phone_normalize("+1 (555) 123-45.67", out, sizeof out),
+                     12);
     assert_string_equal(out, "+15551234567");
     assert_int_equal(mv_phone_normalize("12345678", out, sizeof out), 9);
     assert_int_equal(mv_phone_normalize("123456789012345", out, sizeof out),
@@ -41,9 +40,10 @@ static void phone_is_normalised_to_plus_and_digits(void **state)
 
 static void bad_phones_are_refused(void **state)
 {
-    const char *bad[] = {"", "+", "1234567", "1234567890123456",
-                         "++12345678", "12345678+", "1234567a8", "１２３４５６７８９",
-                         "12345678\n", "' OR 1=1 --", "+-+-+-+-"};
+    const char *bad[] = {
+        "",           "+",           "1234567",   "1234567890123456",
+        "++12345678", "12345678+",   "1234567a8", "１２３４５６７８９",
+        "12345678\n", "' OR 1=1 --", "+-+-+-+-"};
     char out[MV_PHONE_DIGITS_MAX + 2];
     size_t i;
 
@@ -62,8 +62,8 @@ static void email_is_validated_and_lower_cased(void **state)
     char out[MV_DESTINATION_MAX];
 
     (void)state;
-    assert_int_equal(mv_email_normalize("Alice.B@Example.COM", out,
-                                        sizeof out), 19);
+    assert_int_equal(mv_email_normalize("Alice.B@Example.COM", out, sizeof out),
+                     19);
     assert_string_equal(out, "alice.b@example.com");
     assert_int_equal(mv_email_normalize("not-an-email", out, sizeof out), -1);
     assert_string_equal(out, "");

@@ -13,8 +13,9 @@ static void static_path_matches_exactly(void **state)
     mv_span p[MV_ROUTE_MAX_PARAMS];
     (void)state;
     assert_int_equal(mv_path_match("/health", "/health", p), 0);
-    assert_int_equal(mv_path_match("/auth/login-with-email",
-                                   "/auth/login-with-email", p), 0);
+    assert_int_equal(
+        mv_path_match("/auth/login-with-email", "/auth/login-with-email", p),
+        0);
 }
 
 static void static_path_rejects_prefixes_suffixes_and_slashes(void **state)
@@ -48,8 +49,8 @@ static void param_segment_takes_any_text_but_not_empty(void **state)
     assert_int_equal(p[0].len, 6);
     assert_int_equal(mv_path_match("/users/{id}/wallet", "/users//wallet", p),
                      -1);
-    assert_int_equal(mv_path_match("/users/{id}/wallet", "/users/1/2/wallet",
-                                   p), -1);
+    assert_int_equal(
+        mv_path_match("/users/{id}/wallet", "/users/1/2/wallet", p), -1);
 }
 
 static void relative_path_strips_location_prefix(void **state)

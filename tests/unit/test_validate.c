@@ -29,12 +29,12 @@ static void test_utf8_length_counts_ascii_bytes(void **state)
 static void test_utf8_length_counts_multibyte_as_one(void **state)
 {
     (void)state;
-    assert_int_equal(utf8_len("\xC3\xA9"), 1);                  /* e acute */
-    assert_int_equal(utf8_len("\xE2\x82\xAC"), 1);              /* euro */
-    assert_int_equal(utf8_len("\xF0\x9F\x98\x80"), 1);          /* emoji */
+    assert_int_equal(utf8_len("\xC3\xA9"), 1);         /* e acute */
+    assert_int_equal(utf8_len("\xE2\x82\xAC"), 1);     /* euro */
+    assert_int_equal(utf8_len("\xF0\x9F\x98\x80"), 1); /* emoji */
     assert_int_equal(utf8_len("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z"), 5);
-    assert_int_equal(utf8_len("\xF4\x8F\xBF\xBF"), 1);          /* U+10FFFF */
-    assert_int_equal(utf8_len("\xEF\xBF\xBF"), 1);              /* U+FFFF */
+    assert_int_equal(utf8_len("\xF4\x8F\xBF\xBF"), 1); /* U+10FFFF */
+    assert_int_equal(utf8_len("\xEF\xBF\xBF"), 1);     /* U+FFFF */
 }
 
 static void test_utf8_length_counts_embedded_nul(void **state)
@@ -55,9 +55,9 @@ static void test_utf8_length_rejects_overlong_forms(void **state)
 static void test_utf8_length_rejects_surrogates(void **state)
 {
     (void)state;
-    assert_int_equal(utf8_len("\xED\xA0\x80"), -1);             /* U+D800 */
-    assert_int_equal(utf8_len("\xED\xBF\xBF"), -1);             /* U+DFFF */
-    assert_int_equal(utf8_len("\xED\x9F\xBF"), 1);              /* U+D7FF */
+    assert_int_equal(utf8_len("\xED\xA0\x80"), -1); /* U+D800 */
+    assert_int_equal(utf8_len("\xED\xBF\xBF"), -1); /* U+DFFF */
+    assert_int_equal(utf8_len("\xED\x9F\xBF"), 1);  /* U+D7FF */
 }
 
 static void test_utf8_length_rejects_truncated_sequences(void **state)
@@ -78,7 +78,7 @@ static void test_utf8_length_rejects_above_10ffff_and_stray_bytes(void **state)
     assert_int_equal(utf8_len("\xF4\x90\x80\x80"), -1);
     assert_int_equal(utf8_len("\xF5\x80\x80\x80"), -1);
     assert_int_equal(utf8_len("\xFF"), -1);
-    assert_int_equal(utf8_len("\x80"), -1);                     /* lone cont. */
+    assert_int_equal(utf8_len("\x80"), -1); /* lone cont. */
     assert_int_equal(mv_utf8_length(NULL, 1), -1);
 }
 
@@ -104,7 +104,7 @@ static void test_email_rejects_bad_structure(void **state)
     assert_false(mv_email_valid("a@b@c.co"));
     assert_false(mv_email_valid("a b@c.co"));
     assert_false(mv_email_valid("a\"b@c.co"));
-    assert_false(mv_email_valid("caf\xC3\xA9@b.co"));           /* non-ASCII */
+    assert_false(mv_email_valid("caf\xC3\xA9@b.co")); /* non-ASCII */
 }
 
 static void test_email_rejects_misplaced_dots_in_local_part(void **state)
@@ -119,9 +119,9 @@ static void test_email_rejects_misplaced_dots_in_local_part(void **state)
 static void test_email_rejects_bad_domains(void **state)
 {
     (void)state;
-    assert_false(mv_email_valid("a@localhost"));                /* no dot */
-    assert_false(mv_email_valid("a@b.c"));                      /* short TLD */
-    assert_false(mv_email_valid("a@b.c0m"));                    /* TLD digit */
+    assert_false(mv_email_valid("a@localhost")); /* no dot */
+    assert_false(mv_email_valid("a@b.c"));       /* short TLD */
+    assert_false(mv_email_valid("a@b.c0m"));     /* TLD digit */
     assert_false(mv_email_valid("a@-b.co"));
     assert_false(mv_email_valid("a@b-.co"));
     assert_false(mv_email_valid("a@b..co"));
@@ -198,8 +198,8 @@ static void test_phone_accepts_e164_with_or_without_plus(void **state)
     (void)state;
     assert_true(mv_phone_valid("+14155552671"));
     assert_true(mv_phone_valid("14155552671"));
-    assert_true(mv_phone_valid("12345678"));                    /* 8 */
-    assert_true(mv_phone_valid("+123456789012345"));            /* 15 */
+    assert_true(mv_phone_valid("12345678"));         /* 8 */
+    assert_true(mv_phone_valid("+123456789012345")); /* 15 */
 }
 
 static void test_phone_rejects_wrong_lengths_and_characters(void **state)
@@ -208,8 +208,8 @@ static void test_phone_rejects_wrong_lengths_and_characters(void **state)
     assert_false(mv_phone_valid(NULL));
     assert_false(mv_phone_valid(""));
     assert_false(mv_phone_valid("+"));
-    assert_false(mv_phone_valid("1234567"));                    /* 7 */
-    assert_false(mv_phone_valid("+1234567890123456"));          /* 16 */
+    assert_false(mv_phone_valid("1234567"));           /* 7 */
+    assert_false(mv_phone_valid("+1234567890123456")); /* 16 */
     assert_false(mv_phone_valid("++14155552671"));
     assert_false(mv_phone_valid("+1 415 555 2671"));
     assert_false(mv_phone_valid("+1-415-555-2671"));
@@ -232,13 +232,11 @@ static void test_password_policy_counts_code_points(void **state)
     assert_int_equal(mv_password_check_policy(eacute8, 16), MV_PASSWORD_OK);
     assert_int_equal(mv_password_check_policy(eacute8, 14),
                      MV_PASSWORD_TOO_SHORT);
-    assert_int_equal(mv_password_check_policy(NULL, 0),
-                     MV_PASSWORD_TOO_SHORT);
+    assert_int_equal(mv_password_check_policy(NULL, 0), MV_PASSWORD_TOO_SHORT);
 
     memset(big, 'p', 128);
     assert_int_equal(mv_password_check_policy(big, 128), MV_PASSWORD_OK);
-    assert_int_equal(mv_password_check_policy(big, 129),
-                     MV_PASSWORD_TOO_LONG);
+    assert_int_equal(mv_password_check_policy(big, 129), MV_PASSWORD_TOO_LONG);
     /* 128 four-byte code points: 512 bytes but exactly at the limit */
     for (size_t i = 0; i < 128; i++) {
         memcpy(big + 4 * i, "\xF0\x9F\x98\x80", 4);
@@ -251,8 +249,7 @@ static void test_password_policy_reports_invalid_utf8(void **state)
     (void)state;
     assert_int_equal(mv_password_check_policy("abcdefgh\xC0\x80", 10),
                      MV_PASSWORD_BAD_UTF8);
-    assert_int_equal(mv_password_check_policy("\xFF", 1),
-                     MV_PASSWORD_BAD_UTF8);
+    assert_int_equal(mv_password_check_policy("\xFF", 1), MV_PASSWORD_BAD_UTF8);
 }
 
 static void test_parse_id_accepts_canonical_positive_integers(void **state)
@@ -290,7 +287,7 @@ static void test_parse_id_rejects_non_canonical_or_out_of_range(void **state)
     assert_false(mv_parse_id("7", 5, &v));
     assert_false(mv_parse_id("1", 0, &v));
     assert_false(mv_parse_id(NULL, LLONG_MAX, &v));
-    assert_int_equal(v, 77);                    /* untouched on failure */
+    assert_int_equal(v, 77); /* untouched on failure */
 }
 
 int main(void)
