@@ -26,12 +26,26 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
+        openapi-tools openapi-lint openapi-routes openapi-check
+
+# openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
+# compiled into the module by a Debian-only script (python3-yaml); the npm
+# tools (Redocly CLI, Redoc, ajv) are pinned in tools/openapi's lock file
+# and installed by `npm ci` into build/openapi-tools.
+OPENAPI_SRC  := $(wildcard openapi/*.yaml openapi/paths/*.yaml)
+OPENAPI_JSON := $(BUILD)/openapi.json
+OPENAPI_H    := $(BUILD)/openapi_json.h
+NODE_TOOLS   := $(BUILD)/openapi-tools
+NODE_STAMP   := $(NODE_TOOLS)/node_modules/.mv-installed
+NODE_BIN     := $(NODE_TOOLS)/node_modules/.bin
+# Every request and response of `make integration`, one JSON line each.
+EXCHANGES    := $(BUILD)/exchanges
 
 all: $(SO)
 
-$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile
-	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
+$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) $(OPENAPI_H) Makefile
+	$(APXS) -c -n $(MODULE) -Iinclude -I$(BUILD) -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(CORE_SRC) $(LIBS) \
 	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
@@ -52,7 +66,36 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check all unit integration
+test: deps format-check all openapi-lint openapi-routes unit integration openapi-check
+
+$(OPENAPI_H): $(OPENAPI_SRC) tools/openapi/bundle.py
+	@mkdir -p $(@D)
+	python3 tools/openapi/bundle.py openapi/openapi.yaml $(OPENAPI_JSON) $@
+
+$(OPENAPI_JSON): $(OPENAPI_H)
+
+openapi-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/openapi/package.json tools/openapi/package-lock.json
+	@mkdir -p $(NODE_TOOLS)
+	cp tools/openapi/package.json tools/openapi/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Redocly CLI's recommended rules, exceptions justified in openapi/redocly.yaml.
+openapi-lint: $(NODE_STAMP)
+	$(NODE_BIN)/redocly lint --config openapi/redocly.yaml --format=stylish openapi/openapi.yaml
+
+# The code's route table and the document's paths and methods are one set.
+openapi-routes: $(OPENAPI_JSON)
+	python3 tools/openapi/routes.py $(OPENAPI_JSON) src/dispatch.c src/*.c
+
+# Every recorded exchange validated against the document, the checker's own
+# tests first, then the coverage of every documented status.
+openapi-check: $(NODE_STAMP) $(OPENAPI_JSON)
+	NODE_PATH=$(NODE_TOOLS)/node_modules node --test tools/openapi/test/
+	NODE_PATH=$(NODE_TOOLS)/node_modules node tools/openapi/check-exchanges.cjs \
+	    $(OPENAPI_JSON) $(EXCHANGES)
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
@@ -67,7 +110,8 @@ unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
 integration: $(SO) $(IT_BIN)
-	@tests/integration/run.sh $(IT_BIN)
+	@rm -rf $(EXCHANGES) && mkdir -p $(EXCHANGES)
+	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN)
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh
