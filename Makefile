@@ -57,7 +57,7 @@ deps:
 install: $(SO)
 	$(APXS) -i -n $(MODULE) $(SO)
 
-run: deps all
+run: deps all openapi-tools
 	@scripts/run.sh start
 
 stop:

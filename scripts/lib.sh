@@ -115,7 +115,7 @@ httpd_conf() {
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
-        -e "s|@MODULES@|$HTTPD_MODULES|g" \
+        -e "s|@MODULES@|$HTTPD_MODULES|g" -e "s|@ROOT@|$MV_ROOT|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
     [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"
     return 0

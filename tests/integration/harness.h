@@ -5,7 +5,9 @@
  * together), and the controls of tests/integration/env.sh.
  *
  * Environment (set by tests/integration/run.sh): MV_TEST_URL,
- * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV.
+ * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV,
+ * MV_TEST_DIR; with MV_TEST_RECORD (make integration) every exchange is
+ * recorded for the OpenAPI check (harness.c, "recording").
  */
 #ifndef MV_HARNESS_H
 #define MV_HARNESS_H
@@ -70,6 +72,15 @@ void mv_parallel(int n, void (*fn)(int i, void *arg), void *arg);
 /* Runs `env.sh ARGS`; returns its exit status, output in *out if given. */
 int mv_env(char **out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Starts another httpd instance NAME on the test database with the
+ * directives appended to its configuration (a port taken meanwhile by
+ * another program is retried); returns its base URL (malloc'd).  Stop it
+ * with mv_instance_stop.
+ */
+char *mv_instance_start(const char *name, const char *directives);
+void mv_instance_stop(const char *name);
 
 /* A string unique to this test run ("prefix-<pid>-<n>"), malloc'd. */
 char *mv_unique(const char *prefix);
