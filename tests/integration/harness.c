@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -505,42 +504,4 @@ int mv_env(char **out, const char *fmt, ...)
         free(b.data);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-char *mv_instance_start(const char *name, const char *directives)
-{
-    char *conf, *port = NULL, *url;
-    FILE *f;
-
-    if (asprintf(&conf, "%s/%s.extra.conf", env_or_die("MV_TEST_DIR"), name) <
-        0) {
-        abort();
-    }
-    if (!(f = fopen(conf, "w")) || fprintf(f, "%s\n", directives) < 0 ||
-        fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", conf);
-        abort();
-    }
-    chmod(conf, 0644);
-    /* A port found free can be taken by another program before httpd
-     * binds it (other test runs share the machine): try a few. */
-    for (int i = 0; mv_env(&port, "httpd-start %s %s", name, conf) != 0; i++) {
-        free(port);
-        port = NULL;
-        if (i == 2) {
-            fprintf(stderr, "could not start instance %s\n", name);
-            abort();
-        }
-    }
-    if (asprintf(&url, "http://127.0.0.1:%s", port) < 0) {
-        abort();
-    }
-    free(port);
-    free(conf);
-    return url;
-}
-
-void mv_instance_stop(const char *name)
-{
-    mv_env(NULL, "httpd-stop %s", name);
 }

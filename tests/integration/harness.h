@@ -73,15 +73,6 @@ void mv_parallel(int n, void (*fn)(int i, void *arg), void *arg);
 int mv_env(char **out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * Starts another httpd instance NAME on the test database with the
- * directives appended to its configuration (a port taken meanwhile by
- * another program is retried); returns its base URL (malloc'd).  Stop it
- * with mv_instance_stop.
- */
-char *mv_instance_start(const char *name, const char *directives);
-void mv_instance_stop(const char *name);
-
 /* A string unique to this test run ("prefix-<pid>-<n>"), malloc'd. */
 char *mv_unique(const char *prefix);
 const char *mv_admin_key(void);

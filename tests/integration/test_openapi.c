@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "accounts_util.h"
+#include "ratelimit_helpers.h"
 
 /* Who a route asks for. */
 typedef enum { NOBODY, BEARER, ADMIN } caller;
@@ -202,9 +203,9 @@ static void every_body_route_refuses_another_media_type_with_415(void **state)
  * /openapi.json, /health and /version are never counted. */
 static void every_limited_route_answers_429_with_retry_after(void **state)
 {
-    char *base = mv_instance_start(LIMITED, "MocaverseRateLimit auth 1 60\n"
-                                            "MocaverseRateLimit scan 1 60\n"
-                                            "MocaverseRateLimit api 1 60");
+    char *base = rl_start(LIMITED, "MocaverseRateLimit auth 1 60\n"
+                                   "MocaverseRateLimit scan 1 60\n"
+                                   "MocaverseRateLimit api 1 60\n");
     (void)state;
     for (int i = 0; i < 20; i++) {
         const char *never[] = {"/openapi.json", "/health", "/version"};
@@ -234,7 +235,7 @@ static void every_limited_route_answers_429_with_retry_after(void **state)
         mv_resp_free(first);
         mv_resp_free(r);
     }
-    mv_instance_stop(LIMITED);
+    rl_stop(LIMITED);
     free(base);
 }
 
@@ -248,9 +249,9 @@ static void
 every_database_route_answers_503_when_it_is_unreachable(void **state)
 {
     /* Nothing listens on port 1; mod_dbd takes the last DBDParams. */
-    char *base = mv_instance_start(
-        NO_DATABASE, "DBDParams \"host=127.0.0.1 port=1 dbname=mocaverse "
-                     "user=mocaverse connect_timeout=2\"");
+    char *base = rl_start(NO_DATABASE,
+                          "DBDParams \"host=127.0.0.1 port=1 dbname=mocaverse "
+                          "user=mocaverse connect_timeout=2\"\n");
     mv_resp *r;
     (void)state;
 
@@ -267,7 +268,7 @@ every_database_route_answers_503_when_it_is_unreachable(void **state)
         mv_assert_error(r, 503, "unavailable");
         mv_resp_free(r);
     }
-    mv_instance_stop(NO_DATABASE);
+    rl_stop(NO_DATABASE);
     free(base);
 }
 
