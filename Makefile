@@ -68,11 +68,9 @@ migrate:
 
 test: deps format-check all openapi-lint openapi-routes unit integration openapi-check
 
-$(OPENAPI_H): $(OPENAPI_SRC) tools/openapi/bundle.py
-	@mkdir -p $(@D)
-	python3 tools/openapi/bundle.py openapi/openapi.yaml $(OPENAPI_JSON) $@
-
-$(OPENAPI_JSON): $(OPENAPI_H)
+$(OPENAPI_JSON) $(OPENAPI_H) &: $(OPENAPI_SRC) tools/openapi/bundle.py
+	@mkdir -p $(BUILD)
+	python3 tools/openapi/bundle.py openapi/openapi.yaml $(OPENAPI_JSON) $(OPENAPI_H)
 
 openapi-tools: $(NODE_STAMP)
 
