@@ -107,9 +107,10 @@ $(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integra
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: $(SO) $(IT_BIN)
+integration: $(SO) $(IT_BIN) $(NODE_STAMP)
 	@rm -rf $(EXCHANGES) && mkdir -p $(EXCHANGES)
-	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN)
+	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN) \
+	    tests/integration/reference_page.sh
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh

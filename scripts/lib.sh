@@ -107,15 +107,30 @@ new_secret() {
     (umask 077; head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$1")
 }
 
+# reference_page DIR: the API reference page (console/api) and Swagger UI's
+# files from build/ (make openapi-tools, when installed), copied where
+# httpd's children (www-data when started as root) can read them.
+reference_page() {
+    local dir=$1 f
+    local swagger="$MV_ROOT/build/openapi-tools/node_modules/swagger-ui-dist"
+    rm -rf "$dir"; mkdir -p "$dir/swagger-ui"
+    cp "$MV_ROOT"/console/api/* "$dir/"
+    for f in swagger-ui-bundle.js swagger-ui.css; do
+        [ -f "$swagger/$f" ] && cp "$swagger/$f" "$dir/swagger-ui/"
+    done
+    chmod -R a+rX "$dir"
+}
+
 # httpd_conf DIR PORT PGPORT [EXTRA_CONF]: writes DIR/httpd.conf from
 # conf/httpd.conf.in; EXTRA_CONF is included at the end when given.
 httpd_conf() {
     local dir=$1 port=$2 pgport=$3 extra=${4:-}
     mkdir -p "$dir/htdocs"
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
+    reference_page "$dir/console/api"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
-        -e "s|@MODULES@|$HTTPD_MODULES|g" -e "s|@ROOT@|$MV_ROOT|g" \
+        -e "s|@MODULES@|$HTTPD_MODULES|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
     [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"
     return 0
