@@ -26,7 +26,8 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
+        directives-check directives-readme
 
 all: $(SO)
 
@@ -52,7 +53,7 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check all unit integration
+test: deps format-check directives-check all unit integration
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
@@ -62,6 +63,20 @@ $(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integra
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_SRC) \
 	    $(LIBS) -lcurl -lcmocka -lpthread
+
+# The README's directive table is generated from include/mv_config.h.
+DIRECTIVES_MD := $(BUILD)/tools/directives-md
+APACHE_INC    := -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
+
+$(DIRECTIVES_MD): tools/directives-md.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) $(APACHE_INC) -o $@ $< $(CORE_SRC) $(LIBS)
+
+directives-check: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) check
+
+directives-readme: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) write
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -90,7 +105,7 @@ clean:
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
-                 tests/*/*.c tests/*/*.h bench/*.c)
+                 tests/*/*.c tests/*/*.h bench/*.c tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRC)

@@ -19,87 +19,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "mv_config.h"
 #include "mv_router.h"
 
 #ifndef MV_MODULE_C /* mod_mocaverse.c declares it with the module */
 APLOG_USE_MODULE(mocaverse);
 #endif
 extern module AP_MODULE_DECLARE_DATA mocaverse_module;
-
-#define MV_NAME "mod_mocaverse"
-#define MV_VERSION "0.1.0"
-
-/* ---------------------------------------------------------------- config */
-
-#define MV_JWT_SECRET_MIN 32
-#define MV_ADMIN_KEY_MIN 16
-#define MV_BODY_MAX 65536
-
-typedef enum {
-    MV_RL_NONE = -1,
-    MV_RL_AUTH,
-    MV_RL_SCAN,
-    MV_RL_API,
-    MV_RL_GROUPS
-} mv_rl_group;
-
-typedef enum { MV_OTP_LOG, MV_OTP_RESPONSE, MV_OTP_PIPE } mv_otp_delivery;
-typedef enum { MV_RL_STORE_SHM, MV_RL_STORE_DATABASE } mv_rl_store;
-
-typedef struct {
-    int requests; /* 0 disables the group; -1 unset */
-    int seconds;
-} mv_rate_limit;
-
-/*
- * Per-server configuration.  Directives fill it, merge combines a virtual
- * host with the main server ("unset" is NULL or -1), and post_config applies
- * the defaults once (mv_config_finalize), so request-time code reads plain
- * values and never writes here.
- */
-typedef struct {
-    const char *jwt_secret;
-    apr_size_t jwt_secret_len;
-    /* jwt_secret prepared for verification (mv_jwt_key), made by
-     * mv_config_finalize in pconf and zeroed when pconf is cleared */
-    const struct mv_jwt_key *jwt_key;
-    const char *admin_key; /* NULL: admin routes answer 403 */
-    apr_size_t admin_key_len;
-    const char *issuer;
-    apr_int64_t access_ttl;
-    apr_int64_t refresh_ttl;
-    int invite_only;
-    int invite_quota;
-    int invite_code_length;
-    int otp_delivery; /* mv_otp_delivery */
-    const char *otp_pipe_command;
-    apr_int64_t otp_ttl;
-    int otp_max_attempts;
-    mv_rate_limit rate[MV_RL_GROUPS];
-    int rate_store; /* mv_rl_store */
-    int lockout_failures;
-    int lockout_seconds;
-    int coupon_batch_max;
-    int pwhash_ops;
-    int pwhash_mem_mib;
-    /* Process-local state hung off the configuration at post_config (the
-     * configuration itself stays read-only at request time). */
-    apr_uint64_t *health_probe; /* last /health probe, handle_system.c */
-} mv_config;
-
-/* Per-directory configuration: the <Location> path the handler was set in. */
-typedef struct {
-    const char *base; /* without trailing slash; "" for "/" */
-} mv_dir_config;
-
-extern const command_rec mv_directives[];
-void *mv_config_create_server(apr_pool_t *p, server_rec *s);
-void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv);
-void *mv_config_create_dir(apr_pool_t *p, char *dir);
-void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
-/* Applies defaults, checks required directives and prepares the JWT key
- * (allocated from p, zeroed by a cleanup of p); NULL or an error. */
-const char *mv_config_finalize(mv_config *c, apr_pool_t *p);
 
 /* --------------------------------------------------------------- request */
 

@@ -35,9 +35,28 @@ typedef struct {
  */
 void mv_rl_judge(long count, long limit, int64_t left_us, mv_rl_verdict *v);
 
-/* The name of a rate group as used by the directive and the headers
- * ("auth", "scan", "api"), or NULL for an unknown group number. */
-const char *mv_rl_group_name(int group);
+/* The rate groups a route counts against (MocaverseRateLimit GROUP). */
+typedef enum {
+    MV_RL_NONE = -1, /* not counted */
+    MV_RL_AUTH,
+    MV_RL_SCAN,
+    MV_RL_API,
+    MV_RL_GROUPS
+} mv_rl_group;
+
+/*
+ * What each group is: its name in the directive and the headers, whether
+ * it counts per user (once the bearer token is checked) rather than per
+ * client address, and its default limit.
+ */
+typedef struct {
+    const char *name;
+    int per_user;
+    int requests; /* default REQUESTS per SECONDS */
+    int seconds;
+} mv_rl_group_def;
+
+extern const mv_rl_group_def mv_rl_groups[MV_RL_GROUPS];
 
 /*
  * The bucket key of a client address, written into out (outsz bytes,

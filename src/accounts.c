@@ -216,8 +216,8 @@ static const char *token_hash(mv_req *q, const char *token)
 {
     char *out = apr_palloc(q->r->pool, MV_HASH_HEX_LEN + 1);
 
-    mv_refresh_token_hash((const unsigned char *)q->cfg->jwt_secret,
-                          q->cfg->jwt_secret_len, token, out);
+    mv_refresh_token_hash((const unsigned char *)q->cfg->jwt_secret.bytes,
+                          q->cfg->jwt_secret.len, token, out);
     return out;
 }
 
@@ -266,7 +266,7 @@ static json_t *token_response(mv_req *q, const PGresult *res,
 
     mv_uuid_v4(jti);
     access = mv_jwt_sign(
-        (const unsigned char *)q->cfg->jwt_secret, q->cfg->jwt_secret_len,
+        (const unsigned char *)q->cfg->jwt_secret.bytes, q->cfg->jwt_secret.len,
         q->cfg->issuer, column_int(res, 0, 0),
         (long long)apr_time_sec(apr_time_now()), q->cfg->access_ttl, jti);
     if (!access) {

@@ -244,7 +244,8 @@ int mv_dispatch(request_rec *r)
      * Credentials before the body: a body is read only for callers who may
      * send it.
      */
-    per_user = q->route->rate_group == MV_RL_SCAN;
+    per_user = q->route->rate_group != MV_RL_NONE &&
+               mv_rl_groups[q->route->rate_group].per_user;
     if ((!per_user && mv_ratelimit(q)) || authorize(q) ||
         (per_user && mv_ratelimit(q)) ||
         ((q->route->flags & MV_BODY) && parse_body(q))) {

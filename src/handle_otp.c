@@ -134,8 +134,8 @@ static const char *otp_hash(mv_req *q, const char *destination,
     unsigned char key[MV_DERIVED_KEY_LEN];
     char *out = apr_palloc(q->r->pool, MV_HASH_HEX_LEN + 1);
 
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_OTP_KEY_LABEL, key);
+    mv_derive_key((const unsigned char *)q->cfg->jwt_secret.bytes,
+                  q->cfg->jwt_secret.len, MV_OTP_KEY_LABEL, key);
     mv_otp_hash(key, sizeof key, destination, code, out);
     sodium_memzero(key, sizeof key);
     return out;

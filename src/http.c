@@ -157,11 +157,11 @@ int mv_auth_admin(mv_req *q)
     if (!key) {
         key = apr_table_get(q->r->headers_in, "X-Api-Key");
     }
-    if (!key || !q->cfg->admin_key) {
+    if (!key || !q->cfg->admin_key.bytes) {
         return 0;
     }
-    return mv_ct_equal(key, strlen(key), q->cfg->admin_key,
-                       q->cfg->admin_key_len);
+    return mv_ct_equal(key, strlen(key), q->cfg->admin_key.bytes,
+                       q->cfg->admin_key.len);
 }
 
 const char *mv_auth_bearer_token(request_rec *r)

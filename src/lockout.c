@@ -49,8 +49,8 @@ static const char *account_key(mv_req *q, const char *account)
     unsigned char key[MV_DERIVED_KEY_LEN];
 
     ap_str_tolower(msg);
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_LOCKOUT_KEY_LABEL, key);
+    mv_derive_key((const unsigned char *)q->cfg->jwt_secret.bytes,
+                  q->cfg->jwt_secret.len, MV_LOCKOUT_KEY_LABEL, key);
     mv_keyed_hash_hex(key, sizeof(key), msg, strlen(msg), hash);
     return hash;
 }

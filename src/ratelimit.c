@@ -180,8 +180,8 @@ static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
     if (!db) {
         return -1;
     }
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_RATELIMIT_KEY_LABEL, key);
+    mv_derive_key((const unsigned char *)q->cfg->jwt_secret.bytes,
+                  q->cfg->jwt_secret.len, MV_RATELIMIT_KEY_LABEL, key);
     mv_keyed_hash_hex(key, sizeof(key),
                       apr_pstrcat(q->r->pool, RL_HASH_PREFIX, bucket, NULL),
                       strlen(RL_HASH_PREFIX) + strlen(bucket), hash);
@@ -206,11 +206,11 @@ static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
  * per-user group, else the client address. */
 static const char *bucket_name(mv_req *q, int group, char *out)
 {
-    const char *name = mv_rl_group_name(group);
+    const char *name = mv_rl_groups[group].name;
     size_t n = strlen(name);
     char key[MV_RL_KEY_MAX];
 
-    if (group == MV_RL_SCAN && q->user_id > 0) {
+    if (mv_rl_groups[group].per_user && q->user_id > 0) {
         key[0] = 'u';
         apr_cpystrn(key + 1, apr_ltoa(q->r->pool, (long)q->user_id),
                     sizeof(key) - 1);
@@ -259,7 +259,7 @@ int mv_ratelimit(mv_req *q)
                        "The rate limiter is unavailable; try again.");
         return 1;
     }
-    set_headers(q, mv_rl_group_name(group), rl, &v);
+    set_headers(q, mv_rl_groups[group].name, rl, &v);
     if (!v.allowed) {
         apr_table_setn(q->r->headers_out, "Retry-After",
                        apr_ltoa(q->r->pool, v.reset));

@@ -68,11 +68,13 @@ static void judge_rounds_reset_up_to_whole_seconds(void **state)
 static void group_names_match_the_directive(void **state)
 {
     (void)state;
-    assert_string_equal(mv_rl_group_name(0), "auth");
-    assert_string_equal(mv_rl_group_name(1), "scan");
-    assert_string_equal(mv_rl_group_name(2), "api");
-    assert_null(mv_rl_group_name(3));
-    assert_null(mv_rl_group_name(-1));
+    assert_string_equal(mv_rl_groups[MV_RL_AUTH].name, "auth");
+    assert_string_equal(mv_rl_groups[MV_RL_SCAN].name, "scan");
+    assert_string_equal(mv_rl_groups[MV_RL_API].name, "api");
+    /* SPEC: scan is counted per user, the others per client address. */
+    assert_true(mv_rl_groups[MV_RL_SCAN].per_user);
+    assert_false(mv_rl_groups[MV_RL_AUTH].per_user);
+    assert_false(mv_rl_groups[MV_RL_API].per_user);
 }
 
 static void client_key_keeps_ipv4_and_masks_ipv6_to_64(void **state)
