@@ -22,9 +22,9 @@ IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
 # make bench: helpers linked with the core code, and the pgbench scripts
-# generated from the SQL the module prepares (once src/rewards_sql.h exists).
+# generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
-BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
+BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
         directives-check directives-readme
@@ -91,9 +91,9 @@ $(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lpthread
 
-$(BUILD)/bench/sqlgen: bench/sqlgen.c src/rewards_sql.h
+$(BUILD)/bench/sqlgen: bench/sqlgen.c include/mv_rewards_sql.h
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -Isrc -o $@ $<
+	$(CC) $(TCFLAGS) -o $@ $<
 
 $(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
 	$< $* >$@.tmp && mv $@.tmp $@

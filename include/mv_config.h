@@ -15,7 +15,7 @@
 
 #include "mv_crypto.h"
 #include "mv_jwt.h"
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #define MV_NAME "mod_mocaverse"
 #define MV_VERSION "0.1.0"

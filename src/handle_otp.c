@@ -15,7 +15,7 @@
 #include "mv_accounts.h"
 #include "mv_crypto.h"
 #include "mv_account_rules.h"
-#include "mv_otp.h"
+#include "mv_otp_delivery.h"
 #include "mv_rewards.h"
 
 #include <sodium.h>

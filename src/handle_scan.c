@@ -1,7 +1,7 @@
 /*
  * handle_scan.c — POST /scan: a signed-in user redeems a coupon.
  *
- * The redemption is one statement (rewards_sql.h) in autocommit: the
+ * The redemption is one statement (mv_rewards_sql.h) in autocommit: the
  * coupon is taken at most once whatever the concurrency, across every
  * process and host sharing the database, and its scan row, ledger credit
  * and balance change commit together.  Only when it returns no row does a
@@ -10,7 +10,7 @@
 #include "mv.h"
 #include "mv_crypto.h"
 #include "mv_validate.h"
-#include "rewards_sql.h"
+#include "mv_rewards_sql.h"
 
 #define SCAN_DEVICE_ID_MAX 128 /* code points */
 #define SCAN_GPS_MAX 256       /* bytes of its text form */

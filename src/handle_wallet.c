@@ -15,7 +15,7 @@
 #include "mv_json.h"
 #include "mv_query.h"
 #include "mv_validate.h"
-#include "rewards_sql.h"
+#include "mv_rewards_sql.h"
 
 #define WALLET_LIMIT_DEFAULT 50
 #define WALLET_LIMIT_MAX 200

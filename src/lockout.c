@@ -14,7 +14,7 @@
 #include "mv.h"
 #include "mv_account_rules.h"
 #include "mv_crypto.h"
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #include <sodium.h>
 

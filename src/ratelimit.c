@@ -4,7 +4,7 @@
  * PostgreSQL (store database), and the replies and headers that go with
  * it (SPEC §2, §3; docs/ratelimit.md).
  *
- * The arithmetic lives in src/core/ratelimit.c.  Here:
+ * The arithmetic lives in src/core/rl.c.  Here:
  * - shm: a table of buckets in anonymous shared memory and a global mutex
  *   around each hit, both created once in the process pool on the first
  *   real post_config pass and found again on every restart, so counts
@@ -15,7 +15,7 @@
 #include "mv.h"
 #include "mv_account_rules.h"
 #include "mv_crypto.h"
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #include "apr_global_mutex.h"
 #include "apr_shm.h"

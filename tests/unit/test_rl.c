@@ -1,4 +1,4 @@
-/* Unit tests of the rate-limit arithmetic (src/core/ratelimit.c). */
+/* Unit tests of the rate-limit arithmetic (src/core/rl.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #define SEC ((int64_t)MV_USEC_PER_SEC)
 #define SMALL_SLOTS 64u

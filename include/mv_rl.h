@@ -1,5 +1,5 @@
 /*
- * mv_ratelimit.h — the arithmetic of rate limits and account lockouts.
+ * mv_rl.h — the arithmetic of rate limits and account lockouts.
  * Pure C (libsodium only, no httpd), so the unit tests link it alone.
  *
  * Counting model: a fixed window per bucket, anchored at the bucket's
@@ -10,8 +10,8 @@
  * shared-memory table below and the database statement in src/) follow
  * this model and judge with mv_rl_judge.
  */
-#ifndef MV_RATELIMIT_H
-#define MV_RATELIMIT_H
+#ifndef MV_RL_H
+#define MV_RL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /*
- * ratelimit.c — the arithmetic of rate limits (see mv_ratelimit.h): the
+ * rl.c — the arithmetic of rate limits (see mv_rl.h): the
  * verdict of a hit, client keys, header values and the shared-memory
  * table of buckets.  sodium_init() must have been called.
  */
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
