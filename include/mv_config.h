@@ -141,6 +141,17 @@ typedef enum {
       "transactions (for PgBouncer in transaction mode)",                      \
       NULL)
 
+/*
+ * Keys for one purpose each, derived from the JWT secret (mv_derive_key)
+ * once at start; the stored hashes of rate-limit buckets, lockout accounts
+ * and one-time codes are made under them.
+ */
+typedef struct {
+    unsigned char rate_limit[MV_DERIVED_KEY_LEN];
+    unsigned char lockout[MV_DERIVED_KEY_LEN];
+    unsigned char otp[MV_DERIVED_KEY_LEN];
+} mv_purpose_keys;
+
 typedef struct {
     int requests; /* 0 disables the group; -1 unset */
     int seconds;
@@ -163,6 +174,8 @@ typedef struct mv_config {
     /* jwt_secret prepared for verification (mv_jwt_key), made by
      * mv_config_finalize in pconf and zeroed when pconf is cleared */
     const struct mv_jwt_key *jwt_key;
+    /* Made with jwt_key, zeroed the same way. */
+    const mv_purpose_keys *keys;
     mv_secret admin_key; /* unset: admin routes answer 403 */
     const char *issuer;
     apr_int64_t access_ttl;
@@ -200,7 +213,8 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv);
 void *mv_config_create_dir(apr_pool_t *p, char *dir);
 void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
 /* Applies defaults, checks required directives and prepares the JWT key
- * (allocated from p, zeroed by a cleanup of p); NULL or an error. */
+ * and the purpose keys (allocated from p, zeroed by a cleanup of p); NULL
+ * or an error. */
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p);
 
 #endif

@@ -11,6 +11,8 @@
 
 #include "apr_file_io.h"
 
+#include <sodium.h>
+
 #define UNSET -1
 
 /* One row of MV_DIRECTIVES, with the field as an offset into mv_config. */
@@ -129,11 +131,31 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     return m;
 }
 
-/* Pool cleanup: zeroes the prepared JWT key k. */
+/* Pool cleanups: zero the prepared JWT key k, the purpose keys k. */
 static apr_status_t clear_jwt_key(void *k)
 {
     mv_jwt_key_clear(k);
     return APR_SUCCESS;
+}
+
+static apr_status_t clear_purpose_keys(void *k)
+{
+    sodium_memzero(k, sizeof(mv_purpose_keys));
+    return APR_SUCCESS;
+}
+
+/* The purpose keys of secret, in p until p is cleared. */
+static const mv_purpose_keys *derive_keys(const mv_secret *secret,
+                                          apr_pool_t *p)
+{
+    mv_purpose_keys *k = apr_palloc(p, sizeof(*k));
+    const unsigned char *s = (const unsigned char *)secret->bytes;
+
+    mv_derive_key(s, secret->len, MV_RATELIMIT_KEY_LABEL, k->rate_limit);
+    mv_derive_key(s, secret->len, MV_LOCKOUT_KEY_LABEL, k->lockout);
+    mv_derive_key(s, secret->len, MV_OTP_KEY_LABEL, k->otp);
+    apr_pool_cleanup_register(p, k, clear_purpose_keys, apr_pool_cleanup_null);
+    return k;
 }
 
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
@@ -151,6 +173,7 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
                     c->jwt_secret.len);
     apr_pool_cleanup_register(p, key, clear_jwt_key, apr_pool_cleanup_null);
     c->jwt_key = key;
+    c->keys = derive_keys(&c->jwt_secret, p);
     if (!c->issuer) {
         c->issuer = MV_ISSUER_DEFAULT;
     }

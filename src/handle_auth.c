@@ -6,6 +6,7 @@
  * password hashing of accounts.c and passwords.c.
  */
 #include "mv_accounts.h"
+#include "mv_passwords.h"
 #include "mv_validate.h"
 
 /* ------------------------------------------------------------- register */
@@ -66,23 +67,20 @@ static int create_account(mv_req *q, const char *email, const char *hash,
     }
     if (code &&
         (inv = mv_accounts_take_invite(q, code, &invite_id)) != MV_INVITE_OK) {
-        mv_db_rollback(db);
         return mv_accounts_reply_invite(q, inv);
     }
     params[0] = email;
     params[1] = hash;
     params[2] = code ? mv_int_param(q, invite_id) : NULL;
     if (!(res = mv_db_exec(db, &STMT_USER_CREATE, params))) {
-        int taken = mv_db_unique_violation(db);
-        mv_db_rollback(db);
-        return taken ? mv_reply_error(q, HTTP_CONFLICT, "email_taken",
-                                      "An account with this e-mail "
-                                      "already exists.")
-                     : mv_reply_db_error(q);
+        return mv_db_unique_violation(db)
+                   ? mv_reply_error(q, HTTP_CONFLICT, "email_taken",
+                                    "An account with this e-mail "
+                                    "already exists.")
+                   : mv_reply_db_error(q);
     }
-    user_id = apr_atoi64(PQgetvalue(res, 0, 0));
+    user_id = mv_db_int(res, 0, 0);
     if (mv_accounts_give_invite_code(q, user_id) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
@@ -162,7 +160,7 @@ static int login_with_email(mv_req *q)
     /* Counted before the password is checked, whatever the e-mail: a
      * burst of guesses gets exactly MocaverseLoginLockout checks, and a
      * locked unknown e-mail looks like a locked account. */
-    if (mv_lockout_refused(q, email)) {
+    if (mv_lockout_count_or_reply(q, email)) {
         return OK;
     }
     if (!(db = mv_db_get(q))) {
@@ -173,9 +171,9 @@ static int login_with_email(mv_req *q)
         if (!res) {
             return mv_reply_db_error(q);
         }
-        if (PQntuples(res) == 1) {
-            user_id = apr_atoi64(PQgetvalue(res, 0, 0));
-            hash = mv_db_value(db, res, 0, 1);
+        if (mv_db_rows(res) == 1) {
+            user_id = mv_db_int(res, 0, 0);
+            hash = mv_db_text(res, 0, 1);
         }
     }
     if ((ok = mv_passwords_verify(q, hash, password)) < 0) {
@@ -254,21 +252,20 @@ static int me(mv_req *q)
     if (!(db = mv_db_get(q)) || !(res = mv_db_exec(db, &STMT_ME, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                              "The account no longer exists.");
+    if (mv_db_rows(res) != 1) {
+        return mv_reply_user_deleted(q);
     }
-    email = mv_db_value(db, res, 0, 1);
-    phone = mv_db_value(db, res, 0, 2);
-    if ((code = mv_db_value(db, res, 0, 4))) {
+    email = mv_db_text(res, 0, 1);
+    phone = mv_db_text(res, 0, 2);
+    if ((code = mv_db_text(res, 0, 4))) {
         invite = json_pack("{s:s, s:I}", "code", code, "remaining",
-                           (json_int_t)apr_atoi64(PQgetvalue(res, 0, 5)));
+                           (json_int_t)mv_db_int(res, 0, 5));
     }
     return mv_reply_json(
         q, HTTP_OK,
         json_pack("{s:I, s:s?, s:s?, s:s, s:o}", "id", (json_int_t)q->user_id,
                   "email", email, "phone", phone, "createdAt",
-                  mv_pg_time(q->r->pool, res, 0, 3), "inviteCode", invite));
+                  mv_db_time(q->r->pool, res, 0, 3), "inviteCode", invite));
 }
 
 const mv_route mv_auth_routes[] = {

@@ -13,8 +13,9 @@
  *   on PostgreSQL's clock, and now and then a sweep of ended windows.
  */
 #include "mv.h"
-#include "mv_account_rules.h"
 #include "mv_crypto.h"
+#include "mv_validate.h"
+#include "mv_counter.h"
 #include "mv_rl.h"
 
 #include "apr_global_mutex.h"
@@ -27,9 +28,7 @@
 
 #define RL_MUTEX_TYPE "mocaverse-ratelimit"
 #define RL_SHARED_KEY "mocaverse-ratelimit-shared"
-#define RL_HASH_PREFIX "mocaverse ratelimit\n"
-#define RL_BUCKET_MAX 96   /* "group:key" */
-#define RL_SWEEP_ODDS 1000 /* one hit in this many sweeps the table */
+#define RL_BUCKET_MAX 96 /* "group:key" */
 
 /* The shm store, in the process pool: one per httpd, across restarts. */
 typedef struct {
@@ -42,21 +41,6 @@ typedef struct {
  * unloaded and loaded again on restart, so this is found again in the
  * process pool's user data rather than trusted to survive. */
 static rl_shared *shared;
-
-static const mv_stmt STMT_HIT = {
-    "mv_ratelimit_hit", 3,
-    "INSERT INTO rate_limits AS b (bucket, hits, reset_at) "
-    "VALUES ($1, 1, now() + $2::int * interval '1 second') "
-    "ON CONFLICT (bucket) DO UPDATE SET "
-    "hits = CASE WHEN b.reset_at <= now() THEN 1 "
-    "ELSE least(b.hits, $3::int) + 1 END, "
-    "reset_at = CASE WHEN b.reset_at <= now() THEN EXCLUDED.reset_at "
-    "ELSE b.reset_at END "
-    "RETURNING hits, "
-    "(extract(epoch FROM reset_at - now()) * 1000000)::bigint"};
-
-static const mv_stmt STMT_SWEEP = {
-    "mv_ratelimit_sweep", 0, "DELETE FROM rate_limits WHERE reset_at <= now()"};
 
 /* ---------------------------------------------------------------- hooks */
 
@@ -170,34 +154,8 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
 static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                         mv_rl_verdict *v)
 {
-    char hash[MV_HASH_HEX_LEN + 1];
-    unsigned char key[MV_DERIVED_KEY_LEN];
-    const char *params[3];
-    const char *hits, *left;
-    mv_db *db = mv_db_get(q);
-    PGresult *res;
-
-    if (!db) {
-        return -1;
-    }
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret.bytes,
-                  q->cfg->jwt_secret.len, MV_RATELIMIT_KEY_LABEL, key);
-    mv_keyed_hash_hex(key, sizeof(key),
-                      apr_pstrcat(q->r->pool, RL_HASH_PREFIX, bucket, NULL),
-                      strlen(RL_HASH_PREFIX) + strlen(bucket), hash);
-    params[0] = hash;
-    params[1] = apr_itoa(q->r->pool, rl->seconds);
-    params[2] = apr_itoa(q->r->pool, rl->requests);
-    if (!(res = mv_db_exec(db, &STMT_HIT, params)) || PQntuples(res) != 1 ||
-        !(hits = mv_db_value(db, res, 0, 0)) ||
-        !(left = mv_db_value(db, res, 0, 1))) {
-        return -1;
-    }
-    mv_rl_judge(atol(hits), rl->requests, apr_atoi64(left), v);
-    if (randombytes_uniform(RL_SWEEP_ODDS) == 0) {
-        mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
-    }
-    return 0;
+    return mv_counter_hit(q, &mv_counter_rate_limits, bucket, rl->requests,
+                          rl->seconds, v);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -235,7 +193,7 @@ static void set_headers(mv_req *q, const char *name, const mv_rate_limit *rl,
     apr_table_set(q->r->headers_out, "RateLimit", limit);
 }
 
-int mv_ratelimit(mv_req *q)
+int mv_ratelimit_or_reply(mv_req *q)
 {
     int group = q->route->rate_group;
     char bucket[RL_BUCKET_MAX];
