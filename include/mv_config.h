@@ -66,6 +66,12 @@ typedef enum {
         0, 0, 0, 0                                                             \
     }
 
+/* A secret given in the configuration or in a file NAME "File". */
+#define MV_SECRET_ROWS(X, name, field, min, help, doc)                         \
+    X(name, MV_DK_SECRET, "STRING", field, min, 0, 0, MV_NO_SECOND, help, doc) \
+    X(name "File", MV_DK_SECRET_FILE, "PATH", field, min, 0, 0, MV_NO_SECOND,  \
+      "file holding the " help, doc)
+
 /*
  * X(NAME, KIND, ARGS, FIELD, MIN, MAX, DEFAULT, SECOND, HELP, DOC_DEFAULT)
  * HELP is the README's meaning column and httpd's help text; DOC_DEFAULT
@@ -73,20 +79,10 @@ typedef enum {
  * (NULL: printed from DEFAULT).  "Unset" is NULL or -1 until finalize.
  */
 #define MV_DIRECTIVES(X)                                                       \
-    X("MocaverseJWTSecret", MV_DK_SECRET, "STRING", jwt_secret,                \
-      MV_JWT_KEY_MIN, 0, 0, MV_NO_SECOND, "HS256 key for access tokens",       \
-      "required (this or the file)")                                           \
-    X("MocaverseJWTSecretFile", MV_DK_SECRET_FILE, "PATH", jwt_secret,         \
-      MV_JWT_KEY_MIN, 0, 0, MV_NO_SECOND,                                      \
-      "file holding the HS256 key for access tokens",                          \
-      "required (this or the key)")                                            \
-    X("MocaverseAdminKey", MV_DK_SECRET, "STRING", admin_key,                  \
-      MV_ADMIN_KEY_MIN, 0, 0, MV_NO_SECOND, "key for admin routes",            \
-      "unset: admin routes answer 403")                                        \
-    X("MocaverseAdminKeyFile", MV_DK_SECRET_FILE, "PATH", admin_key,           \
-      MV_ADMIN_KEY_MIN, 0, 0, MV_NO_SECOND,                                    \
-      "file holding the key for admin routes",                                 \
-      "unset: admin routes answer 403")                                        \
+    MV_SECRET_ROWS(X, "MocaverseJWTSecret", jwt_secret, MV_JWT_KEY_MIN,        \
+                   "HS256 key for access tokens", "required (one of the two)") \
+    MV_SECRET_ROWS(X, "MocaverseAdminKey", admin_key, MV_ADMIN_KEY_MIN,        \
+                   "key for admin routes", "unset: admin routes answer 403")   \
     X("MocaverseIssuer", MV_DK_STRING, "STRING", issuer, 1, 256, 0,            \
       MV_NO_SECOND, "`iss` claim written and required",                        \
       "`" MV_ISSUER_DEFAULT "`")                                               \

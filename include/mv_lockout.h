@@ -15,8 +15,10 @@
  * mv_lockout_count_or_reply counts this attempt as a failure *before* the
  * credential is checked, so concurrent guesses cannot slip past the
  * bound; a successful check then calls mv_lockout_cleared, and a wrong
- * one needs no call.  Call both outside a transaction (each is one
- * autocommitted statement).
+ * one needs no call.  Each is one statement on the request's connection:
+ * call mv_lockout_count_or_reply outside a transaction (its count must
+ * stand whatever follows); mv_lockout_cleared may run inside the
+ * transaction that uses the credential, and is undone with it.
  *
  * mv_lockout_count_or_reply returns 0 (go on and check the credential), or 1
  * once it has answered the request: 429 account_locked with Retry-After,

@@ -106,7 +106,8 @@ uint64_t mv_rl_table_tag(const mv_rl_table *t, const char *name, size_t len);
  */
 void mv_rl_table_hit(mv_rl_table *t, uint64_t tag, long limit,
                      int64_t window_us, int64_t now_us, mv_rl_verdict *v);
-/* How many live buckets were evicted to make room so far. */
+/* How many live buckets were evicted to make room so far (ratelimit.c
+ * logs it as it doubles: the table is too small). */
 uint64_t mv_rl_table_evictions(const mv_rl_table *t);
 
 #endif

@@ -40,9 +40,6 @@ long mv_utf8_length(const char *s, size_t len);
  * including for NULL. */
 int mv_email_valid(const char *s);
 
-/* 1 if s is E.164: optional leading '+', then 8..15 digits only; else 0. */
-int mv_phone_valid(const char *s);
-
 /* Password length policy over s[0..len), counted in code points:
  * MV_PASSWORD_BAD_UTF8 wins over the length results. */
 mv_password_check mv_password_check_policy(const char *s, size_t len);

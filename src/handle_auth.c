@@ -21,8 +21,10 @@ static void check_email(mv_req *q, const char *email)
 {
     if (email && !mv_email_valid(email)) {
         mv_invalid(q, "email",
-                   "must be a valid e-mail address of at most "
-                   "254 characters");
+                   apr_psprintf(q->r->pool,
+                                "must be a valid e-mail address of at most "
+                                "%d characters",
+                                MV_EMAIL_MAX));
     }
 }
 
@@ -36,10 +38,14 @@ static void check_new_password(mv_req *q, const char *password)
     case MV_PASSWORD_OK:
         break;
     case MV_PASSWORD_TOO_SHORT:
-        mv_invalid(q, "password", "must be at least 8 characters");
+        mv_invalid(q, "password",
+                   apr_psprintf(q->r->pool, "must be at least %d characters",
+                                MV_PASSWORD_MIN));
         break;
     case MV_PASSWORD_TOO_LONG:
-        mv_invalid(q, "password", "must be at most 128 characters");
+        mv_invalid(q, "password",
+                   apr_psprintf(q->r->pool, "must be at most %d characters",
+                                MV_PASSWORD_MAX));
         break;
     case MV_PASSWORD_BAD_UTF8:
         mv_invalid(q, "password", "must be valid UTF-8");
@@ -129,11 +135,9 @@ static const mv_stmt STMT_LOGIN_LOOKUP = {
 /*
  * The one place where a login is refused for its credentials (unknown
  * e-mail, no password, wrong password): the same body for all of them.
- * user_id is the account the e-mail named, or 0.
  */
-static int login_failed(mv_req *q, apr_int64_t user_id)
+static int login_failed(mv_req *q)
 {
-    (void)user_id;
     return mv_reply_error(q, HTTP_UNAUTHORIZED, "invalid_credentials",
                           "The e-mail or password is wrong.");
 }
@@ -180,7 +184,7 @@ static int login_with_email(mv_req *q)
         return mv_reply_busy(q);
     }
     if (!ok) {
-        return login_failed(q, user_id);
+        return login_failed(q);
     }
     if (mv_lockout_cleared(q, email) != 0) {
         return mv_reply_db_error(q);
@@ -189,7 +193,7 @@ static int login_with_email(mv_req *q)
     case MV_TOKENS_OK:
         return mv_reply_json(q, HTTP_OK, body);
     case MV_TOKENS_NO_USER: /* deleted since the lookup */
-        return login_failed(q, 0);
+        return login_failed(q);
     default:
         return mv_reply_db_error(q);
     }

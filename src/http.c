@@ -1,7 +1,7 @@
 /*
  * http.c — the plumbing every handler shares: JSON replies and error
- * bodies (SPEC §3), the capped body reader, body fields, timestamps and
- * credential extraction.
+ * bodies (SPEC §3), body fields, timestamps and credential extraction.
+ * (The capped body reader is dispatch.c's: it runs before the handler.)
  */
 #include "mv.h"
 #include "mv_crypto.h"

@@ -129,7 +129,7 @@ static int64_t monotonic_usec(void)
 static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                    mv_rl_verdict *v)
 {
-    uint64_t tag;
+    uint64_t tag, before, evicted;
     apr_status_t rv;
 
     if (!shared) {
@@ -143,10 +143,20 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                       "MV0205: cannot lock the rate-limit table");
         return -1;
     }
+    before = mv_rl_table_evictions(shared->table);
     mv_rl_table_hit(shared->table, tag, rl->requests,
                     (int64_t)rl->seconds * MV_USEC_PER_SEC, monotonic_usec(),
                     v);
+    evicted = mv_rl_table_evictions(shared->table);
     apr_global_mutex_unlock(shared->mutex);
+    /* Live buckets pushed out means clients get fresh windows: say so,
+     * once each time the count doubles. */
+    if (evicted != before && (evicted & (evicted - 1)) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, q->r,
+                      "MV0207: the rate-limit table is full; %" APR_UINT64_T_FMT
+                      " live buckets evicted so far",
+                      evicted);
+    }
     return 0;
 }
 

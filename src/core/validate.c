@@ -182,26 +182,6 @@ int mv_email_valid(const char *s)
     return mv_email_domain_valid(at + 1);
 }
 
-/* 1 if s is an optional '+' followed by 8..15 ASCII digits, else 0. */
-int mv_phone_valid(const char *s)
-{
-    size_t n = 0;
-
-    if (s == NULL) {
-        return 0;
-    }
-    if (*s == '+') {
-        s++;
-    }
-    while (s[n] != '\0') {
-        if (!mv_is_digit((unsigned char)s[n]) || n >= MV_PHONE_DIGITS_MAX) {
-            return 0;
-        }
-        n++;
-    }
-    return n >= MV_PHONE_DIGITS_MIN;
-}
-
 /* Password policy verdict for s[0..len); allocates nothing. */
 mv_password_check mv_password_check_policy(const char *s, size_t len)
 {
