@@ -171,9 +171,10 @@ static void record_failure(mv_db *db, const mv_stmt *st, PGresult *res)
     db->lost = PQstatus(db->conn) != CONNECTION_OK;
     db->failed = db->in_tx;
     unique = strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
+    /* No SQLSTATE when the connection is gone: then no empty field. */
     ap_log_rerror(APLOG_MARK, unique ? APLOG_DEBUG : APLOG_ERR, 0, db->r,
-                  "MV0105: %s failed: %s %s", st ? st->name : "statement",
-                  db->sqlstate,
+                  "MV0105: %s failed: %s%s%s", st ? st->name : "statement",
+                  db->sqlstate, *db->sqlstate ? " " : "",
                   msg ? msg : (db->lost ? "connection lost" : "no message"));
     PQclear(res);
 }
