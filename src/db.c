@@ -35,6 +35,8 @@
     "SET idle_in_transaction_session_timeout TO '60s'"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 
 /* What a pooled connection remembers; lives in the connection's pool. */
 typedef struct {
@@ -44,6 +46,7 @@ typedef struct {
 
 struct mv_db {
     request_rec *r;
+    ap_dbd_t *borrowed; /* mv_db_borrow's connection until released */
     PGconn *conn;
     conn_state *state;
     int in_tx;
@@ -55,7 +58,9 @@ struct mv_db {
 int mv_db_retrieve(void)
 {
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    return dbd_acquire ? 0 : -1;
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    return dbd_acquire && dbd_open && dbd_close ? 0 : -1;
 }
 
 /*
@@ -111,21 +116,13 @@ static apr_status_t db_cleanup(void *v)
     return APR_SUCCESS;
 }
 
-mv_db *mv_db_get(mv_req *q)
+/* Wraps a connection mod_dbd lent to r: checks the driver, finds the
+ * connection's state and sets the session up.  NULL on failure. */
+static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd)
 {
-    request_rec *r = q->r;
-    ap_dbd_t *dbd;
     mv_db *db;
     void *state;
 
-    if (q->db) {
-        return q->db;
-    }
-    if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "MV0103: no database connection from mod_dbd");
-        return NULL;
-    }
     if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "MV0104: DBDriver must be pgsql, not %s",
@@ -144,12 +141,73 @@ mv_db *mv_db_get(mv_req *q)
         state = cs;
     }
     db->state = state;
+    return db;
+}
+
+mv_db *mv_db_get(mv_req *q)
+{
+    request_rec *r = q->r;
+    ap_dbd_t *dbd;
+    mv_db *db;
+
+    if (q->db) {
+        return q->db;
+    }
+    if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MV0103: no database connection from mod_dbd");
+        return NULL;
+    }
+    if (!(db = db_wrap(r, dbd))) {
+        return NULL;
+    }
     apr_pool_cleanup_register(r->pool, db, db_cleanup, apr_pool_cleanup_null);
     if (session_ensure(db) != 0 && reconnect(db) != 0) {
         return NULL;
     }
     q->db = db;
     return db;
+}
+
+/* Gives a borrowed connection back to mod_dbd's pool (rolled back first
+ * should anything be open); runs once, from mv_db_release or r->pool. */
+static apr_status_t give_back(void *v)
+{
+    mv_db *db = v;
+
+    db_cleanup(db);
+    dbd_close(db->r->server, db->borrowed);
+    db->borrowed = NULL;
+    return APR_SUCCESS;
+}
+
+mv_db *mv_db_borrow(mv_req *q)
+{
+    request_rec *r = q->r;
+    ap_dbd_t *dbd;
+    mv_db *db;
+
+    if (!dbd_open || !(dbd = dbd_open(r->pool, r->server))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MV0103: no database connection from mod_dbd");
+        return NULL;
+    }
+    if (!(db = db_wrap(r, dbd))) {
+        dbd_close(r->server, dbd);
+        return NULL;
+    }
+    db->borrowed = dbd;
+    apr_pool_cleanup_register(r->pool, db, give_back, apr_pool_cleanup_null);
+    if (session_ensure(db) != 0 && reconnect(db) != 0) {
+        mv_db_release(db);
+        return NULL;
+    }
+    return db;
+}
+
+void mv_db_release(mv_db *db)
+{
+    apr_pool_cleanup_run(db->r->pool, db, give_back);
 }
 
 static apr_status_t result_cleanup(void *v)

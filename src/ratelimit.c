@@ -166,7 +166,10 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
     return 0;
 }
 
-/* Counts a hit in the database.  0, or -1 when the database failed. */
+/* Counts a hit in the database on a connection borrowed for the statement
+ * and given back at once: the body is read later, and a slow one must not
+ * hold a pooled connection (docs/ratelimit.md).  0, or -1 when the
+ * database failed. */
 static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                         mv_rl_verdict *v)
 {
@@ -174,8 +177,9 @@ static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
     unsigned char key[MV_DERIVED_KEY_LEN];
     const char *params[3];
     const char *hits, *left;
-    mv_db *db = mv_db_get(q);
+    mv_db *db = mv_db_borrow(q);
     PGresult *res;
+    int rc = -1;
 
     if (!db) {
         return -1;
@@ -188,16 +192,17 @@ static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
     params[0] = hash;
     params[1] = apr_itoa(q->r->pool, rl->seconds);
     params[2] = apr_itoa(q->r->pool, rl->requests);
-    if (!(res = mv_db_exec(db, &STMT_HIT, params)) || PQntuples(res) != 1 ||
-        !(hits = mv_db_value(db, res, 0, 0)) ||
-        !(left = mv_db_value(db, res, 0, 1))) {
-        return -1;
+    if ((res = mv_db_exec(db, &STMT_HIT, params)) && PQntuples(res) == 1 &&
+        (hits = mv_db_value(db, res, 0, 0)) &&
+        (left = mv_db_value(db, res, 0, 1))) {
+        mv_rl_judge(atol(hits), rl->requests, apr_atoi64(left), v);
+        if (randombytes_uniform(RL_SWEEP_ODDS) == 0) {
+            mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
+        }
+        rc = 0;
     }
-    mv_rl_judge(atol(hits), rl->requests, apr_atoi64(left), v);
-    if (randombytes_uniform(RL_SWEEP_ODDS) == 0) {
-        mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
-    }
-    return 0;
+    mv_db_release(db);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- check */
