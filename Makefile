@@ -26,7 +26,7 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test test-run unit integration bench clean format format-check
 
 all: $(SO)
 
@@ -52,7 +52,11 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check all unit integration
+test: deps format-check all unit integration test-run
+
+# make run from a checkout under a 0700 directory (tests/run-private.sh).
+test-run: all
+	@tests/run-private.sh
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
