@@ -161,6 +161,24 @@ static void trace_is_a_wrong_method_under_both_trace_settings(void **state)
 #define SLOW_CLIENTS 24
 #define SLOW_APP "mv_slow_bodies"
 
+/* Starts instance name with the database rate limiter on the login
+ * routes and its sessions named app in pg_stat_activity; its URL. */
+static char *start_database_limited(const char *name, const char *app)
+{
+    const char *pgconn = getenv("MV_TEST_PGCONN");
+    const char *pgport = pgconn ? strstr(pgconn, "port=") : NULL;
+    char conf[512];
+
+    assert_non_null(pgport);
+    snprintf(conf, sizeof conf,
+             "MocaverseRateLimitStore database\n"
+             "MocaverseRateLimit auth 1000 60\n"
+             "DBDParams \"host=127.0.0.1 port=%.*s dbname=mocaverse"
+             " user=mocaverse application_name=%s\"",
+             (int)strcspn(pgport + 5, " "), pgport + 5, app);
+    return mv_instance_start(name, conf);
+}
+
 /* Sessions the slow instance has open in PostgreSQL. */
 static long long slow_sessions(void)
 {
@@ -185,23 +203,12 @@ static double now_s(void)
  */
 static void trickled_bodies_are_cut_off_and_hold_no_connection(void **state)
 {
-    const char *pgconn = getenv("MV_TEST_PGCONN");
-    const char *pgport = pgconn ? strstr(pgconn, "port=") : NULL;
-    char conf[512], head[256], *url;
-    int fd[SLOW_CLIENTS], answered = 0, i, n;
+    char head[256], *url = start_database_limited("slow", SLOW_APP);
+    int fd[SLOW_CLIENTS], answered = 0, i;
     long long during;
     double start;
     (void)state;
 
-    assert_non_null(pgport);
-    n = (int)strcspn(pgport + 5, " ");
-    snprintf(conf, sizeof conf,
-             "MocaverseRateLimitStore database\n"
-             "MocaverseRateLimit auth 1000 60\n"
-             "DBDParams \"host=127.0.0.1 port=%.*s dbname=mocaverse"
-             " user=mocaverse application_name=" SLOW_APP "\"",
-             n, pgport + 5);
-    url = mv_instance_start("slow", conf);
     snprintf(head, sizeof head,
              "POST /auth/login-with-email HTTP/1.1\r\nHost: x\r\n"
              "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
@@ -262,12 +269,67 @@ static void trickled_bodies_are_cut_off_and_hold_no_connection(void **state)
     free(url);
 }
 
+/* The whole error log of instance name (malloc'd). */
+static char *instance_log(const char *name)
+{
+    char *path, *text = calloc(1, 1 << 20);
+    FILE *f;
+    size_t n;
+
+    if (asprintf(&path, "%s/httpd-%s/error.log", getenv("MV_TEST_DIR"), name) <
+        0) {
+        abort();
+    }
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    free(path);
+    return text;
+}
+
+/* Connections killed under the module: the statement's failure is logged
+ * (MV0105) without an empty SQLSTATE field, and the request is answered
+ * on a new connection. */
+static void a_lost_connection_is_logged_without_an_empty_field(void **state)
+{
+    static const char *const text[] = {"Content-Type: text/plain", NULL};
+    char *url = start_database_limited("lost", "mv_lost_conn"), *log;
+    const char *line;
+    mv_resp *r;
+    (void)state;
+
+    /* Each request is counted by the limiter (a pooled connection) and
+     * then refused for its media type. */
+    for (int i = 0; i < 12; i++) {
+        mv_resp_free(mv_http_at(url, "POST", "/auth/refresh", "x", text));
+    }
+    assert_true(mv_sql_int("SELECT count(pg_terminate_backend(pid))"
+                           " FROM pg_stat_activity"
+                           " WHERE application_name = 'mv_lost_conn'") > 0);
+    for (int i = 0; i < 12; i++) {
+        r = mv_http_at(url, "POST", "/auth/refresh", "x", text);
+        mv_assert_error(r, 415, "unsupported_media_type");
+        mv_resp_free(r);
+    }
+    log = instance_log("lost");
+    line = strstr(log, "MV0105: ");
+    assert_non_null(line);
+    fprintf(stderr, "%.*s\n", (int)strcspn(line, "\n"), line);
+    assert_null(strstr(log, "failed:  "));
+    assert_int_equal(mv_env(NULL, "httpd-stop lost"), 0);
+    free(log);
+    free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(routes_work_under_every_location_shape),
         cmocka_unit_test(trace_is_a_wrong_method_under_both_trace_settings),
         cmocka_unit_test(trickled_bodies_are_cut_off_and_hold_no_connection),
+        cmocka_unit_test(a_lost_connection_is_logged_without_an_empty_field),
     };
     mv_harness_init();
     return cmocka_run_group_tests(tests, NULL, NULL);
