@@ -116,59 +116,6 @@ static apr_status_t db_cleanup(void *v)
     return APR_SUCCESS;
 }
 
-/* Wraps a connection mod_dbd lent to r: checks the driver, finds the
- * connection's state and sets the session up.  NULL on failure. */
-static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd)
-{
-    mv_db *db;
-    void *state;
-
-    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "MV0104: DBDriver must be pgsql, not %s",
-                      apr_dbd_name(dbd->driver));
-        return NULL;
-    }
-    db = apr_pcalloc(r->pool, sizeof(*db));
-    db->r = r;
-    db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    db->sqlstate = "";
-    apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
-    if (!state) {
-        conn_state *cs = apr_pcalloc(dbd->pool, sizeof(*cs));
-        cs->prepared = apr_hash_make(dbd->pool);
-        apr_pool_userdata_setn(cs, CONN_STATE_KEY, NULL, dbd->pool);
-        state = cs;
-    }
-    db->state = state;
-    return db;
-}
-
-mv_db *mv_db_get(mv_req *q)
-{
-    request_rec *r = q->r;
-    ap_dbd_t *dbd;
-    mv_db *db;
-
-    if (q->db) {
-        return q->db;
-    }
-    if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "MV0103: no database connection from mod_dbd");
-        return NULL;
-    }
-    if (!(db = db_wrap(r, dbd))) {
-        return NULL;
-    }
-    apr_pool_cleanup_register(r->pool, db, db_cleanup, apr_pool_cleanup_null);
-    if (session_ensure(db) != 0 && reconnect(db) != 0) {
-        return NULL;
-    }
-    q->db = db;
-    return db;
-}
-
 /* Gives a borrowed connection back to mod_dbd's pool (rolled back first
  * should anything be open); runs once, from mv_db_release or r->pool. */
 static apr_status_t give_back(void *v)
@@ -181,28 +128,67 @@ static apr_status_t give_back(void *v)
     return APR_SUCCESS;
 }
 
-mv_db *mv_db_borrow(mv_req *q)
+/*
+ * Wraps a connection mod_dbd lent to r (NULL: it had none): checks the
+ * driver, finds the connection's state, registers `done` (rollback, or
+ * give_back for a borrowed one) on r->pool and sets the session up.
+ * NULL on failure.
+ */
+static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd, int borrowed,
+                      apr_status_t (*done)(void *))
 {
-    request_rec *r = q->r;
-    ap_dbd_t *dbd;
     mv_db *db;
+    void *state;
 
-    if (!dbd_open || !(dbd = dbd_open(r->pool, r->server))) {
+    if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "MV0103: no database connection from mod_dbd");
         return NULL;
     }
-    if (!(db = db_wrap(r, dbd))) {
-        dbd_close(r->server, dbd);
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MV0104: DBDriver must be pgsql, not %s",
+                      apr_dbd_name(dbd->driver));
+        if (borrowed) {
+            dbd_close(r->server, dbd);
+        }
         return NULL;
     }
-    db->borrowed = dbd;
-    apr_pool_cleanup_register(r->pool, db, give_back, apr_pool_cleanup_null);
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    db->borrowed = borrowed ? dbd : NULL;
+    db->sqlstate = "";
+    apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
+    if (!state) {
+        conn_state *cs = apr_pcalloc(dbd->pool, sizeof(*cs));
+        cs->prepared = apr_hash_make(dbd->pool);
+        apr_pool_userdata_setn(cs, CONN_STATE_KEY, NULL, dbd->pool);
+        state = cs;
+    }
+    db->state = state;
+    apr_pool_cleanup_register(r->pool, db, done, apr_pool_cleanup_null);
     if (session_ensure(db) != 0 && reconnect(db) != 0) {
-        mv_db_release(db);
         return NULL;
     }
     return db;
+}
+
+mv_db *mv_db_get(mv_req *q)
+{
+    if (!q->db) {
+        q->db = db_wrap(q->r, dbd_acquire ? dbd_acquire(q->r) : NULL, 0,
+                        db_cleanup);
+    }
+    return q->db;
+}
+
+mv_db *mv_db_borrow(mv_req *q)
+{
+    request_rec *r = q->r;
+
+    return db_wrap(r, dbd_open ? dbd_open(r->pool, r->server) : NULL, 1,
+                   give_back);
 }
 
 void mv_db_release(mv_db *db)
