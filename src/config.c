@@ -168,7 +168,8 @@ static int section_is(const ap_directive_t *d, const char *name)
 
 /*
  * Where SetHandler mocaverse in the section around cmd puts the routes:
- * the enclosing <Location> (through <If>, <Limit> and the like), as a
+ * the enclosing <Location> (through <If>, <Limit>, <IfModule> and the
+ * like), as a
  * literal prefix or a regex.  Outside any <Location> the routes start at
  * the URL root.
  */
@@ -183,7 +184,9 @@ static void set_handler_base(cmd_parms *cmd, mv_dir_config *d)
         }
         if (!section_is(s, "<If") && !section_is(s, "<ElseIf") &&
             !section_is(s, "<Else") && !section_is(s, "<Limit") &&
-            !section_is(s, "<LimitExcept")) {
+            !section_is(s, "<LimitExcept") && !section_is(s, "<IfModule") &&
+            !section_is(s, "<IfDefine") && !section_is(s, "<IfFile") &&
+            !section_is(s, "<IfDirective") && !section_is(s, "<IfSection")) {
             return;
         }
     }

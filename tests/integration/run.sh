@@ -35,12 +35,10 @@ export MV_TEST_ADMIN_KEY=$(cat "$T/admin.key")
 export MV_TEST_JWT_SECRET=$(cat "$T/jwt.secret")
 echo "test httpd on $MV_TEST_URL ($(pgrep -P "$(cat "$T/httpd-main/httpd.pid")" | wc -l) children), PostgreSQL on $pgport"
 
-# Route suites run a second time under <Location "/api">: the API
-# conventions, tokens, coupons, scans and the wallet (test_deployment
-# covers the other shapes; the argon2-heavy account, lockout and OTP
-# suites would double the run's time for no other path).
-MV_API_SUITES="test_foundation test_accounts_tokens test_coupons test_scan
-    test_wallet"
+# Route suites run a second time, under <Location "/api"> (about a
+# minute more; test_deployment covers the other shapes).
+MV_API_SUITES="test_foundation test_accounts test_accounts_tokens test_coupons
+    test_lockout test_otp test_scan test_wallet"
 MV_API_SUITES=$(echo $MV_API_SUITES)
 
 fail=0
