@@ -9,7 +9,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 D=$(mktemp -d /tmp/mvprivate.XXXXXX)
 CO="$D/home/mod_mocaverse"
 mkdir -p "$CO"; chmod 700 "$D/home"
-tar -C "$MV_ROOT" --exclude=./var --exclude=./build --exclude=./.git -cf - . \
+tar -C "$MV_ROOT" --exclude=./var --exclude=./.git -cf - . \
     | tar -C "$CO" -xf -
 pg_home=$("$CO/scripts/run.sh" pg-home)
 cleanup() {
