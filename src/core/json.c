@@ -221,7 +221,7 @@ static int all_digits(const char *s, size_t n)
  * "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" with a valid date from year 1 on and a
  * time within 00:00:00..23:59:59, else -1.  Whatever it accepts, the
  * parse-and-format path would turn into the same bytes (a leap second,
- * which gmtime carries into the next minute, is left to that path).
+ * which that path carries into the next minute, is left to it).
  */
 static int pg_time_utc(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
 {
