@@ -30,8 +30,9 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
-        directives-check directives-readme openapi-tools openapi-lint openapi-routes openapi-check
+.PHONY: all deps install run stop migrate test test-run unit integration bench clean \
+        format format-check directives-check directives-readme \
+        openapi-tools openapi-lint openapi-routes openapi-check
 
 # openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
 # compiled into the module by a Debian-only script (python3-yaml); the npm
@@ -81,7 +82,7 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check all openapi-lint openapi-routes unit integration openapi-check
+test: deps format-check directives-check all openapi-lint openapi-routes unit integration openapi-check test-run
 
 $(OPENAPI_JSON) $(OPENAPI_H) &: $(OPENAPI_SRC) tools/openapi/bundle.py
 	@mkdir -p $(BUILD)
@@ -109,6 +110,9 @@ openapi-check: $(NODE_STAMP) $(OPENAPI_JSON)
 	NODE_PATH=$(NODE_TOOLS)/node_modules node --test tools/openapi/test/
 	NODE_PATH=$(NODE_TOOLS)/node_modules node tools/openapi/check-exchanges.cjs \
 	    $(OPENAPI_JSON) $(EXCHANGES)
+# make run from a checkout under a 0700 directory (tests/run-private.sh).
+test-run: all
+	@tests/run-private.sh
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
