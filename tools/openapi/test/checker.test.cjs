@@ -105,6 +105,15 @@ test('a 2xx answer to a request the document does not allow is rejected', () => 
   assert.ok(p.some((x) => /requestBody.*properties\/count\/minimum/.test(x)), p.join('\n'));
 });
 
+test('under a <Location> prefix the route is found and still checked; answers that are not the module\'s are skipped', () => {
+  const c = new Checker(doc());
+  assert.deepStrictEqual(c.check(exchange({ path: '/v1/api/version' })), []);
+  const p = c.check(exchange({ path: '/v1/api/version', responseBody: '{"name":"x","version":"0.1.0"}' }));
+  assert.ok(p.some((x) => /^GET \/v1\/api\/version → 200: .*properties\/name\/const/.test(x)), p.join('\n'));
+  assert.deepStrictEqual(c.check(exchange({ path: '/elsewhere', status: 404, responseHeaders: { 'content-type': 'text/html' }, responseBody: '<html>' })), []);
+  assert.strictEqual(c.skipped.length, 1);
+});
+
 test('coverage lists documented statuses no exchange produced, and excuses pending ones', () => {
   const c = new Checker(doc());
   c.check(exchange({}));
