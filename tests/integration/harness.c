@@ -87,8 +87,9 @@ static size_t append(char *ptr, size_t size, size_t n, void *userdata)
 /*
  * With MV_TEST_RECORD set (make integration sets it to build/exchanges),
  * every exchange is appended as one JSON line to
- * $MV_TEST_RECORD/<program>.<pid>.jsonl: the request (method, path with
- * query, headers sent, body) and the response (status, headers, body).
+ * $MV_TEST_RECORD/<program>.<pid>.jsonl: the request (method, base URL,
+ * whether that is the main instance, path with query, headers sent, body)
+ * and the response (status, headers, body).
  * tools/openapi/check-exchanges.cjs validates them against the OpenAPI
  * document after the run.  A string that is not UTF-8 (hostile input) is
  * recorded as null with a flag.
@@ -170,10 +171,12 @@ static char **split_lines(const char *block)
     return lines;
 }
 
-static void record_exchange(const char *base_url, const char *method,
-                            const char *path, const char *body,
-                            const char *const *req_headers, int has_ct,
-                            const mv_resp *r)
+/* is_main: sent to MV_TEST_URL, the main instance, where the module owns
+ * every path below the URL (its <Location>). */
+static void record_exchange(int is_main, const char *base_url,
+                            const char *method, const char *path,
+                            const char *body, const char *const *req_headers,
+                            int has_ct, const mv_resp *r)
 {
     static char file[4096];
     const char *dir = getenv("MV_TEST_RECORD");
@@ -190,15 +193,15 @@ static void record_exchange(const char *base_url, const char *method,
                             json_string("application/json"));
     }
     resp_lines = split_lines(r->headers);
-    line = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "program",
-                     program_invocation_short_name, "method", method, "base",
-                     record_string(base_url, base_url ? strlen(base_url) : 0),
-                     "path", record_string(path, strlen(path)),
-                     "requestHeaders", req_h, "requestBody",
-                     record_string(body, body ? strlen(body) : 0), "status",
-                     (int)r->status, "responseHeaders",
-                     record_headers((const char *const *)resp_lines),
-                     "responseBody", record_string(r->body, r->body_len));
+    line = json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "program",
+        program_invocation_short_name, "method", method, "main", is_main,
+        "base", record_string(base_url, strlen(base_url)), "path",
+        record_string(path, strlen(path)), "requestHeaders", req_h,
+        "requestBody", record_string(body, body ? strlen(body) : 0), "status",
+        (int)r->status, "responseHeaders",
+        record_headers((const char *const *)resp_lines), "responseBody",
+        record_string(r->body, r->body_len));
     for (char **l = resp_lines; *l; l++) {
         free(*l);
     }
@@ -272,8 +275,8 @@ mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
     r->headers = h.data;
     r->json = json_loadb(b.data, b.len, 0, NULL);
     if (rc == CURLE_OK) {
-        record_exchange(base_url ? base_url : mv_url(), method, path, body,
-                        sent, has_ct, r);
+        record_exchange(!base_url, base_url ? base_url : mv_url(), method, path,
+                        body, sent, has_ct, r);
     }
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);

@@ -99,7 +99,7 @@ class Checker {
       if (m) {
         const params = {};
         r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]); });
-        return { route: r, params };
+        return { route: r, params, prefix: '' };
       }
     }
     return null;
@@ -110,6 +110,7 @@ class Checker {
   // that is a documented path is the route, the rest the prefix.
   locate(urlPath) {
     const segments = urlPath.split('/');
+    if (urlPath === '/') return null;
     for (let i = 1; i < segments.length; i++) {
       const rest = '/' + segments.slice(i).join('/');
       const found = this.match(rest);
@@ -137,13 +138,15 @@ class Checker {
     const lookupMethod = method === 'HEAD' ? 'get' : method.toLowerCase();
     const headers = x.responseHeaders || {};
     const ctype = (headers['content-type'] || '').split(';')[0].trim();
-    const found = this.locate(rawPath);
+    // On the main instance the module owns every path below the base URL;
+    // other instances (deployment shapes) may mount it under a prefix.
+    const found = x.main ? this.match(rawPath) : this.locate(rawPath);
     const op = found && found.route.item[lookupMethod];
 
-    if (!this.fromModule(op, x.status, ctype)) {
-      // httpd (or another handler) answered, not the module: a request
-      // refused before any module ran (SPEC §3), a path outside the
-      // module's <Location>.
+    if (!this.fromModule(op, x.status, ctype) && (!x.main || (!found && x.status === 400))) {
+      // Not the module's answer: on the main instance only httpd's refusal
+      // of a request before any module ran (SPEC §3: a 400 for a malformed
+      // path); elsewhere also a path outside the module's <Location>.
       this.skipped.push(`${method} ${x.path} → ${x.status} ${ctype} (not the module's answer)`);
       return problems;
     }

@@ -18,6 +18,7 @@ const doc = () => JSON.parse(fs.readFileSync(DOC_PATH, 'utf8'));
 function exchange(fields) {
   return {
     program: 'checker-test',
+    main: true,
     method: 'GET',
     path: '/version',
     requestHeaders: {},
@@ -107,11 +108,17 @@ test('a 2xx answer to a request the document does not allow is rejected', () => 
 
 test('under a <Location> prefix the route is found and still checked; answers that are not the module\'s are skipped', () => {
   const c = new Checker(doc());
-  assert.deepStrictEqual(c.check(exchange({ path: '/v1/api/version' })), []);
-  const p = c.check(exchange({ path: '/v1/api/version', responseBody: '{"name":"x","version":"0.1.0"}' }));
+  const other = { main: false };
+  assert.deepStrictEqual(c.check(exchange({ ...other, path: '/v1/api/version' })), []);
+  const p = c.check(exchange({ ...other, path: '/v1/api/version', responseBody: '{"name":"x","version":"0.1.0"}' }));
   assert.ok(p.some((x) => /^GET \/v1\/api\/version → 200: .*properties\/name\/const/.test(x)), p.join('\n'));
-  assert.deepStrictEqual(c.check(exchange({ path: '/elsewhere', status: 404, responseHeaders: { 'content-type': 'text/html' }, responseBody: '<html>' })), []);
+  const html = { status: 404, responseHeaders: { 'content-type': 'text/html' }, responseBody: '<html>' };
+  assert.deepStrictEqual(c.check(exchange({ ...other, path: '/elsewhere/version', ...html })), []);
   assert.strictEqual(c.skipped.length, 1);
+  // On the main instance the module owns every path: an HTML answer on a
+  // route is a failure, and a prefix is not stripped.
+  assert.match(c.check(exchange({ path: '/version', ...html }))[0], /status 404 is not documented/);
+  assert.match(c.check(exchange({ path: '/v1/api/version' }))[0], /must get 404/);
 });
 
 test('coverage lists documented statuses no exchange produced, and excuses pending ones', () => {
