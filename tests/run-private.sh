@@ -13,7 +13,10 @@ tar -C "$MV_ROOT" --exclude=./var --exclude=./.git -cf - . \
     | tar -C "$CO" -xf -
 pg_home=$("$CO/scripts/run.sh" pg-home)
 cleanup() {
+    local www
     (cd "$CO" && make -s stop >/dev/null 2>&1)
+    www=$(served_dir "$CO/var")
+    [ "$www" != "$CO/var" ] && rm -rf "$www"
     rm -rf "$D"
     [ "$pg_home" != "$CO/var" ] && rm -rf "$pg_home"
 }
