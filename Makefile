@@ -104,7 +104,7 @@ format-check:
 # integration run, all built with AddressSanitizer and UBSan into
 # build/asan/, apart from the normal build.  httpd is not instrumented:
 # tests/asan/apache2 starts it with the sanitizer runtime preloaded, and
-# tests/asan/run.sh fails on any sanitizer report.  See docs/SANITIZERS.md.
+# tests/asan/run.sh fails on any sanitizer report.  See docs/FUZZING.md.
 ASAN_CC      := gcc
 ASAN_DIR     := $(BUILD)/asan
 ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1
@@ -114,6 +114,9 @@ ASAN_MOD     := $(ASAN_DIR)/mod
 ASAN_SO      := $(ASAN_MOD)/.libs/$(MODULE).so
 ASAN_UNIT    := $(UNIT_SRC:tests/unit/%.c=$(ASAN_DIR)/unit/%)
 ASAN_IT      := $(IT_SRC:tests/integration/%.c=$(ASAN_DIR)/integration/%)
+# The core once, as a library the test binaries link.
+ASAN_CORE    := $(ASAN_DIR)/libmvcore.a
+ASAN_CORE_O  := $(CORE_SRC:src/core/%.c=$(ASAN_DIR)/core/%.o)
 
 .PHONY: test-asan
 
@@ -132,14 +135,21 @@ $(ASAN_SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile
 	    > build.log 2>&1 || { cat build.log; exit 1; }
 	@! grep -i 'warning:' $(ASAN_MOD)/build.log || { echo 'build has warnings'; exit 1; }
 
-$(ASAN_DIR)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
+$(ASAN_DIR)/core/%.o: src/core/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(ASAN_TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lcmocka
+	$(ASAN_CC) $(ASAN_TCFLAGS) -c -o $@ $<
 
-$(ASAN_DIR)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_SRC) $(HEADERS)
+$(ASAN_CORE): $(ASAN_CORE_O)
+	rm -f $@ && ar rcs $@ $^
+
+$(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_CORE) $(HEADERS)
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_TCFLAGS) -o $@ $< $(ASAN_CORE) $(LIBS) -lcmocka
+
+$(ASAN_DIR)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(ASAN_CORE) $(HEADERS)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(ASAN_TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) \
-	    $(CORE_SRC) $(LIBS) -lcurl -lcmocka -lpthread
+	    $(ASAN_CORE) $(LIBS) -lcurl -lcmocka -lpthread
 
 # --------------------------------------------------------------------------
 # make fuzz: libFuzzer targets (tests/fuzz/fuzz_*.c, clang) over the pure
@@ -160,7 +170,7 @@ FUZZ_CORE_O  := $(CORE_SRC:src/core/%.c=$(FUZZ_DIR)/core/%.o)
 
 .PHONY: fuzz
 
-fuzz: $(FUZZ_BIN)
+fuzz: deps $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BIN)
 
 $(FUZZ_DIR)/core/%.o: src/core/%.c $(HEADERS)

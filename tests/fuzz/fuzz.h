@@ -29,15 +29,15 @@ static inline char *mv_fuzz_cstring(const uint8_t *data, size_t size)
 /* data[0..size) split at its first '\n': the part before it into *first
  * and after it into *second (both mv_fuzz_cstring copies; *second is ""
  * without a '\n'). */
-static inline void mv_fuzz_split(const uint8_t *data, size_t size,
-                                 char **first, char **second)
+static inline void mv_fuzz_split(const uint8_t *data, size_t size, char **first,
+                                 char **second)
 {
     const uint8_t *nl = memchr(data, '\n', size);
     size_t n = nl ? (size_t)(nl - data) : size;
 
     *first = mv_fuzz_cstring(data, n);
-    *second = nl ? mv_fuzz_cstring(nl + 1, size - n - 1)
-                 : mv_fuzz_cstring(data, 0);
+    *second =
+        nl ? mv_fuzz_cstring(nl + 1, size - n - 1) : mv_fuzz_cstring(data, 0);
 }
 
 /* Aborts with what failed and where when cond is false. */

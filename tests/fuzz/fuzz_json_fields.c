@@ -16,7 +16,7 @@
 #include <inttypes.h>
 
 /* Field names the routes read, and the empty one. */
-static const char *const names[] = {"email", "code", "count", "expiresAt",
+static const char *const names[] = {"email",    "code",   "count", "expiresAt",
                                     "password", "points", ""};
 
 /* The readers on one member of body: their promises, both ways. */

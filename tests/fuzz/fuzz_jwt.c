@@ -34,8 +34,7 @@ static void same_claim(const mv_claim *a, const mv_claim *b)
 /* The status and user id checking jansson's reading of payload gives
  * (MV_JWT_MALFORMED when it is no JSON object without duplicate keys);
  * when the plain reader accepts payload, checks it read the same. */
-static mv_jwt_status reference(const uint8_t *data, size_t size,
-                               long long *uid)
+static mv_jwt_status reference(const uint8_t *data, size_t size, long long *uid)
 {
     json_t *obj =
         json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);

@@ -36,7 +36,8 @@ static void format_round_trip(int64_t usec, char copy[MV_RFC3339_LEN + 1])
     MV_FUZZ_CHECK(out != NULL);
     memset(out, 'x', MV_RFC3339_LEN + 1);
     mv_rfc3339_format(usec, out);
-    MV_FUZZ_CHECK(memchr(out, '\0', MV_RFC3339_LEN + 1) == out + MV_RFC3339_LEN);
+    MV_FUZZ_CHECK(memchr(out, '\0', MV_RFC3339_LEN + 1) ==
+                  out + MV_RFC3339_LEN);
     MV_FUZZ_CHECK(mv_rfc3339_parse(out, &back) == 0);
     MV_FUZZ_CHECK(back == seconds_of(usec) * USEC);
     memcpy(copy, out, MV_RFC3339_LEN + 1);

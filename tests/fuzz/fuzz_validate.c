@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     MV_FUZZ_CHECK((cps >= 0) == (js != NULL));
     json_decref(js);
     MV_FUZZ_CHECK(cps <= (long)size);
-    MV_FUZZ_CHECK(pw == (cps < 0                    ? MV_PASSWORD_BAD_UTF8
+    MV_FUZZ_CHECK(pw == (cps < 0                 ? MV_PASSWORD_BAD_UTF8
                          : cps < MV_PASSWORD_MIN ? MV_PASSWORD_TOO_SHORT
                          : cps > MV_PASSWORD_MAX ? MV_PASSWORD_TOO_LONG
                                                  : MV_PASSWORD_OK));
