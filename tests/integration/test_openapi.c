@@ -3,12 +3,16 @@
  * 304, never rate-limited), and the answers every route documents in
  * openapi/openapi.yaml that no other test needs: 415 on every body route,
  * 429 with Retry-After on every limited route, 503 on every database
- * route.  Every exchange here is also validated against the document
- * after the run (tools/openapi/check-exchanges.cjs).
+ * route; 409 and 422 of Idempotency-Key on the admin POST routes (once
+ * the document no longer marks it pending).  Every exchange here is also
+ * validated against the document after the run
+ * (tools/openapi/check-exchanges.cjs).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accounts_util.h"
 #include "ratelimit_helpers.h"
@@ -272,6 +276,112 @@ every_database_route_answers_503_when_it_is_unreachable(void **state)
     free(base);
 }
 
+/* --------------------------------------------------- Idempotency-Key */
+
+/* The POST routes that take an Idempotency-Key and write one table: a
+ * test holding that table's lock keeps the first request running. */
+typedef struct {
+    const char *path;
+    const char *table;
+    const char *body;
+    const char *other_body;
+} idempotent_route;
+
+static const idempotent_route idempotent[] = {
+    {"/coupons/generate", "coupon_batches", "{\"count\":1,\"points\":5}",
+     "{\"count\":1,\"points\":6}"},
+    {"/admin/invite-codes", "invite_codes", "{\"count\":1,\"uses\":1}",
+     "{\"count\":1,\"uses\":2}"},
+};
+
+typedef struct {
+    const idempotent_route *rt;
+    const char *key_line;
+    mv_resp *resp;
+} idem_call;
+
+static mv_resp *idem_post(const idempotent_route *rt, const char *key_line,
+                          const char *body)
+{
+    const char *headers[] = {mv_admin_headers()[0], key_line, NULL};
+    return mv_http("POST", rt->path, body, headers);
+}
+
+static void *idem_first(void *v)
+{
+    idem_call *c = v;
+    c->resp = idem_post(c->rt, c->key_line, c->rt->body);
+    return NULL;
+}
+
+/* 1 while the document marks Idempotency-Key x-mocaverse-pending (issue
+ * 10 not in the code yet): the test of its answers waits for the marker
+ * to be dropped (openapi/README.md). */
+static int idempotency_pending(void)
+{
+    char *text = built_document();
+    json_t *doc = json_loads(text, 0, NULL);
+    json_t *param = json_object_get(
+        json_object_get(json_object_get(doc, "components"), "parameters"),
+        "IdempotencyKey");
+    int pending = json_object_get(param, "x-mocaverse-pending") != NULL;
+
+    assert_non_null(param);
+    json_decref(doc);
+    free(text);
+    return pending;
+}
+
+/* The same key while the first request waits on a lock the test holds is
+ * 409 idempotency_key_in_flight; once the lock goes, the first answers
+ * 200, and the same key with another body is 422. */
+static void idempotency_key_in_flight_409_and_reused_422(void **state)
+{
+    (void)state;
+    if (idempotency_pending()) {
+        fprintf(stderr, "Idempotency-Key is x-mocaverse-pending in the "
+                        "document: skipped until issue 10 lands\n");
+        skip();
+    }
+    for (size_t i = 0; i < sizeof idempotent / sizeof *idempotent; i++) {
+        const idempotent_route *rt = &idempotent[i];
+        char *key = mv_unique("openapi-key"), *line;
+        idem_call first = {rt, NULL, NULL};
+        pthread_t t;
+        mv_resp *r;
+        int waiting = 0;
+
+        assert_true(asprintf(&line, "Idempotency-Key: %s", key) > 0);
+        first.key_line = line;
+        mv_sql_exec("BEGIN");
+        mv_sql_exec("LOCK TABLE %s IN EXCLUSIVE MODE", rt->table);
+        assert_int_equal(pthread_create(&t, NULL, idem_first, &first), 0);
+        /* Until the first request waits on the lock (it holds its key). */
+        for (int n = 0; n < 1200 && !waiting; n++) {
+            waiting = mv_sql_int("SELECT count(*) FROM pg_stat_activity"
+                                 " WHERE wait_event_type = 'Lock'"
+                                 " AND pid <> pg_backend_pid()") > 0;
+            if (!waiting) {
+                usleep(50000);
+            }
+        }
+        r = waiting ? idem_post(rt, line, rt->body) : NULL;
+        mv_sql_exec("COMMIT");
+        pthread_join(t, NULL);
+        assert_true(waiting);
+        mv_assert_error(r, 409, "idempotency_key_in_flight");
+        mv_resp_free(r);
+        assert_int_equal(first.resp->status, 200);
+        mv_resp_free(first.resp);
+
+        r = idem_post(rt, line, rt->other_body);
+        mv_assert_error(r, 422, "idempotency_key_reused");
+        mv_resp_free(r);
+        free(line);
+        free(key);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +391,7 @@ int main(void)
         cmocka_unit_test(every_limited_route_answers_429_with_retry_after),
         cmocka_unit_test(
             every_database_route_answers_503_when_it_is_unreachable),
+        cmocka_unit_test(idempotency_key_in_flight_409_and_reused_422),
     };
     mv_harness_init();
     return cmocka_run_group_tests(tests, make_user, NULL);
