@@ -8,6 +8,7 @@
  * validated against the document after the run
  * (tools/openapi/check-exchanges.cjs).
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,37 +23,61 @@ typedef enum { NOBODY, BEARER, ADMIN } caller;
 
 typedef struct {
     const char *method;
-    const char *path; /* "%lld" is the test user's id */
-    const char *body; /* a valid body, or NULL for routes without one */
+    const char *doc_path; /* as the document names it */
+    const char *path;     /* as sent: "%lld" is the test user's id */
+    const char *body;     /* a valid body, or NULL for routes without one */
     caller who;
 } route;
 
 /* Every route of the module that reads a body or touches the database,
- * with a body it accepts. */
+ * with a body it accepts.  A route the document marks pending (not in
+ * the code yet) is passed over until its marker is dropped. */
 static const route routes[] = {
-    {"POST", "/auth/register-with-email",
+    {"POST", "/auth/register-with-email", "/auth/register-with-email",
      "{\"email\":\"x@example.com\",\"password\":\"correct horse\","
      "\"inviteCode\":\"ABCDEFGH\"}",
      NOBODY},
-    {"POST", "/auth/login-with-email",
+    {"POST", "/auth/login-with-email", "/auth/login-with-email",
      "{\"email\":\"x@example.com\",\"password\":\"correct horse\"}", NOBODY},
-    {"POST", "/auth/refresh",
+    {"POST", "/auth/refresh", "/auth/refresh",
      /* well-formed, never issued: only the database can say so */
      "{\"refreshToken\":\"tQGiP1FGBbA-IigDop2bK51MfwEJZBenn_z0UlWVb4o\"}",
      NOBODY},
-    {"POST", "/auth/logout",
+    {"POST", "/auth/logout", "/auth/logout",
      "{\"refreshToken\":\"tQGiP1FGBbA-IigDop2bK51MfwEJZBenn_z0UlWVb4o\"}",
      NOBODY},
-    {"POST", "/auth/otp", "{\"phone\":\"+4915100000001\"}", NOBODY},
-    {"POST", "/auth/verify",
+    {"POST", "/auth/otp", "/auth/otp", "{\"phone\":\"+4915100000001\"}",
+     NOBODY},
+    {"POST", "/auth/verify", "/auth/verify",
      "{\"phone\":\"+4915100000001\",\"otp\":\"123456\"}", NOBODY},
-    {"GET", "/me", NULL, BEARER},
-    {"GET", "/invites/me", NULL, BEARER},
-    {"POST", "/admin/invite-codes", "{\"count\":1,\"uses\":1}", ADMIN},
-    {"POST", "/coupons/generate", "{\"count\":1,\"points\":5}", ADMIN},
-    {"POST", "/scan", "{\"token\":\"00000000-0000-4000-8000-000000000000\"}",
-     BEARER},
-    {"GET", "/users/%lld/wallet", NULL, BEARER},
+    {"GET", "/me", "/me", NULL, BEARER},
+    {"GET", "/invites/me", "/invites/me", NULL, BEARER},
+    {"POST", "/admin/invite-codes", "/admin/invite-codes",
+     "{\"count\":1,\"uses\":1}", ADMIN},
+    {"POST", "/coupons/generate", "/coupons/generate",
+     "{\"count\":1,\"points\":5}", ADMIN},
+    {"POST", "/scan", "/scan",
+     "{\"token\":\"00000000-0000-4000-8000-000000000000\"}", BEARER},
+    {"GET", "/users/{id}/wallet", "/users/%lld/wallet", NULL, BEARER},
+    /* Issue 13's admin routes. */
+    {"GET", "/admin/invite-codes", "/admin/invite-codes", NULL, ADMIN},
+    {"PATCH", "/admin/invite-codes/{code}", "/admin/invite-codes/ABCDEFGH",
+     "{\"disabled\":true}", ADMIN},
+    {"GET", "/admin/users", "/admin/users", NULL, ADMIN},
+    {"GET", "/admin/users/{id}", "/admin/users/%lld", NULL, ADMIN},
+    {"POST", "/admin/users/{id}/disable", "/admin/users/999999999/disable",
+     NULL, ADMIN},
+    {"POST", "/admin/users/{id}/enable", "/admin/users/999999999/enable", NULL,
+     ADMIN},
+    {"POST", "/admin/users/{id}/revoke-sessions",
+     "/admin/users/999999999/revoke-sessions", NULL, ADMIN},
+    {"GET", "/admin/coupon-batches", "/admin/coupon-batches", NULL, ADMIN},
+    {"GET", "/admin/coupon-batches/{id}/coupons.csv",
+     "/admin/coupon-batches/999999999/coupons.csv", NULL, ADMIN},
+    {"POST", "/admin/coupon-batches/{id}/void",
+     "/admin/coupon-batches/999999999/void", NULL, ADMIN},
+    {"GET", "/admin/analytics", "/admin/analytics", NULL, ADMIN},
+    {"GET", "/admin/audit", "/admin/audit", NULL, ADMIN},
 };
 #define NROUTES (sizeof(routes) / sizeof(*routes))
 
@@ -69,6 +94,49 @@ static int make_user(void **state)
     mv_resp_free(r);
     free(email);
     return 0;
+}
+
+/* The whole content of build/openapi.json (the Makefile runs the tests
+ * from the project directory), without its final newline. */
+static char *built_document(void)
+{
+    FILE *f = fopen("build/openapi.json", "r");
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t len;
+
+    assert_non_null(f);
+    len = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    assert_true(len > 0);
+    while (len > 0 && text[len - 1] == '\n') {
+        text[--len] = '\0';
+    }
+    return text;
+}
+
+/* 1 when the document marks rt's operation x-mocaverse-pending. */
+static int route_pending(const route *rt)
+{
+    static json_t *doc;
+    char method[8];
+    json_t *op;
+    size_t i;
+
+    if (!doc) {
+        char *text = built_document();
+        doc = json_loads(text, 0, NULL);
+        free(text);
+        assert_non_null(doc);
+    }
+    for (i = 0; rt->method[i] && i < sizeof method - 1; i++) {
+        method[i] = (char)tolower((unsigned char)rt->method[i]);
+    }
+    method[i] = '\0';
+    op = json_object_get(
+        json_object_get(json_object_get(doc, "paths"), rt->doc_path), method);
+    assert_non_null(op);
+    return json_object_get(op, "x-mocaverse-pending") != NULL;
 }
 
 /* Sends route rt to base with its credentials, its body (or `body`, when
@@ -97,25 +165,6 @@ static mv_resp *send_route(const char *base, const route *rt, const char *body,
 }
 
 /* ---------------------------------------------------------- /openapi.json */
-
-/* The whole content of build/openapi.json (the Makefile runs the tests
- * from the project directory), without its final newline. */
-static char *built_document(void)
-{
-    FILE *f = fopen("build/openapi.json", "r");
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t len;
-
-    assert_non_null(f);
-    len = getdelim(&text, &cap, '\0', f);
-    fclose(f);
-    assert_true(len > 0);
-    while (len > 0 && text[len - 1] == '\n') {
-        text[--len] = '\0';
-    }
-    return text;
-}
 
 static void openapi_json_is_the_document_built_into_the_module(void **state)
 {
@@ -186,7 +235,7 @@ static void every_body_route_refuses_another_media_type_with_415(void **state)
     (void)state;
     for (size_t i = 0; i < NROUTES; i++) {
         mv_resp *r;
-        if (!routes[i].body) {
+        if (!routes[i].body || route_pending(&routes[i])) {
             continue;
         }
         r = send_route(NULL, &routes[i], NULL, "text/plain");
@@ -221,7 +270,11 @@ static void every_limited_route_answers_429_with_retry_after(void **state)
     }
     for (size_t i = 0; i < NROUTES; i++) {
         /* The first request of a group may pass; every later one is 429. */
-        mv_resp *first = send_route(base, &routes[i], NULL, NULL);
+        mv_resp *first;
+        if (route_pending(&routes[i])) {
+            continue;
+        }
+        first = send_route(base, &routes[i], NULL, NULL);
         mv_resp *r = send_route(base, &routes[i], NULL, NULL);
         char *retry = mv_resp_header(r, "Retry-After");
         char *policy = mv_resp_header(r, "RateLimit-Policy");
@@ -264,6 +317,9 @@ every_database_route_answers_503_when_it_is_unreachable(void **state)
     assert_string_equal(mv_json_str(r, "database"), "down");
     mv_resp_free(r);
     for (size_t i = 0; i < NROUTES; i++) {
+        if (route_pending(&routes[i])) {
+            continue;
+        }
         r = send_route(base, &routes[i], NULL, NULL);
         if (r->status != 503) {
             fprintf(stderr, "%s %s: %ld %s\n", routes[i].method, routes[i].path,
