@@ -26,7 +26,8 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration bench bench-admin clean \
+        format format-check
 
 all: $(SO)
 
@@ -71,6 +72,12 @@ integration: $(SO) $(IT_BIN)
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh
+
+# The admin routes on a million users and ten million ledger rows
+# (docs/BENCHMARKS.md, "Admin routes at scale"); the data set is generated
+# once into var/bench-admin and kept.  Not part of make test.
+bench-admin: deps all
+	@bench/admin.sh
 
 $(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
