@@ -111,26 +111,30 @@ int mv_path_id(mv_req *q, int i, long long *out)
 
 /* ---------------------------------------------------------------- pages */
 
-const char *mv_page_before(mv_req *q, const mv_page *page)
+int mv_reply_page(mv_req *q, const mv_page *page, const mv_stmt *st,
+                  const char **params, int id_col, mv_row_json_fn row_json)
 {
-    return page->before ? mv_int_param(q, page->before) : NULL;
-}
+    json_t *items, *next = json_null();
+    PGresult *res;
+    int i, n;
 
-const char *mv_page_fetch(mv_req *q, const mv_page *page)
-{
-    return mv_int_param(q, page->limit + 1);
-}
-
-json_t *mv_page_reply(const mv_page *page, const PGresult *res, int id_col,
-                      json_t *items)
-{
-    json_t *next = json_null();
-
-    if (json_array_size(items) > (size_t)page->limit) {
-        json_array_remove(items, (size_t)page->limit);
-        next = mv_col_int(res, (int)page->limit - 1, id_col);
+    params[0] = page->before ? mv_int_param(q, page->before) : NULL;
+    params[1] = mv_int_param(q, page->limit + 1);
+    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, st, params))) {
+        return mv_reply_db_error(q);
     }
-    return json_pack("{s:o, s:o}", "items", items, "nextBefore", next);
+    n = PQntuples(res);
+    if (n > page->limit) {
+        n = (int)page->limit;
+        next = mv_col_int(res, n - 1, id_col);
+    }
+    items = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(items, row_json(q, res, i));
+    }
+    return mv_reply_json(
+        q, HTTP_OK,
+        json_pack("{s:o, s:o}", "items", items, "nextBefore", next));
 }
 
 /* --------------------------------------------------------------- columns */

@@ -77,24 +77,12 @@ static int list_batches(mv_req *q)
 {
     const char *params[2];
     mv_page page;
-    PGresult *res;
-    json_t *items;
-    int i, n;
 
     mv_query_page(q, &page);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = mv_page_fetch(q, &page);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_LIST, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(items, batch_json(q, res, i));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, COL_ID, items));
+    return mv_reply_page(q, &page, &STMT_LIST, params, COL_ID, batch_json);
 }
 
 /* ------------------------------------------------------------------ CSV */

@@ -151,9 +151,6 @@ static int list_users(mv_req *q)
     const mv_stmt *st = &STMT_LIST_ALL;
     long long id = 0;
     mv_page page;
-    PGresult *res;
-    json_t *items;
-    int i, n;
 
     pattern[0] = '\0';
     mv_query_page(q, &page);
@@ -172,18 +169,9 @@ static int list_users(mv_req *q)
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = mv_page_fetch(q, &page);
     params[2] = pattern;
     params[3] = mv_int_param(q, id);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, st, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(items, user_json(q, res, i));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, COL_ID, items));
+    return mv_reply_page(q, &page, st, params, COL_ID, user_json);
 }
 
 /* The chain above: [{id, email, phone, code}] from the inviter up; the

@@ -104,15 +104,15 @@ static int scan_refused(mv_req *q, mv_db *db, const char *token,
         return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
                               "A valid access token is required.");
     }
-    if (PQgetisnull(res, 0, 1)) {
+    if (*PQgetvalue(res, 0, 1) != 't') {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
     }
-    if (*PQgetvalue(res, 0, 1) == 't') {
+    if (*PQgetvalue(res, 0, 2) == 't') {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
                               "This coupon has already been redeemed.");
     }
-    if (*PQgetvalue(res, 0, 2) == 't') {
+    if (*PQgetvalue(res, 0, 3) == 't') {
         return mv_reply_error(q, HTTP_GONE, "coupon_void",
                               "This coupon has been voided.");
     }
