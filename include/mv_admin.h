@@ -20,22 +20,7 @@ typedef struct {
     long long before;
 } mv_page;
 
-/*
- * Query-string readers.  Each records a problem with mv_invalid (400
- * validation_failed once the handler checks mv_has_invalid) for a value
- * that is malformed, repeated or out of range.
- *
- * mv_query_int: 1 and *out set for an integer in [1, max]; 0 when absent
- * or invalid.  mv_query_text: the decoded value (r->pool), NULL when
- * absent or invalid (at most max bytes).  mv_query_time: 1 and *out
- * (microseconds) for an RFC 3339 time.  mv_query_choice: the index of the
- * value in the NULL-terminated choices, -1 when absent or not one of them.
- * mv_query_page: reads limit and before.
- */
-int mv_query_int(mv_req *q, const char *name, long long max, long long *out);
-const char *mv_query_text(mv_req *q, const char *name, apr_size_t max);
-int mv_query_time(mv_req *q, const char *name, apr_time_t *out);
-int mv_query_choice(mv_req *q, const char *name, const char *const *choices);
+/* Reads `limit` and `before` (problems recorded with mv_invalid). */
 void mv_query_page(mv_req *q, mv_page *page);
 
 /* The path parameter i as a positive id: 1 and *out set, or 0 with the

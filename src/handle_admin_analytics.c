@@ -92,13 +92,13 @@ static const mv_stmt STMT_BATCHES = {
 /* A count column (never NULL here) as a number. */
 static long long count_at(const PGresult *res, int row, int col)
 {
-    return apr_atoi64(PQgetvalue(res, row, col));
+    return mv_db_int(res, row, col);
 }
 
 static json_t *buckets_json(mv_req *q, const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(list,
@@ -116,7 +116,7 @@ static json_t *buckets_json(mv_req *q, const PGresult *res)
 static json_t *top_json(const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(
@@ -131,7 +131,7 @@ static json_t *top_json(const PGresult *res)
 static json_t *batches_json(const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         long long count = count_at(res, i, 2);

@@ -5,6 +5,7 @@
  */
 #include "mv_admin.h"
 #include "mv_crypto.h"
+#include "mv_validate.h"
 
 #define CODE_REMAINING_MAX 1000000
 
@@ -64,7 +65,7 @@ static json_t *invite_json(mv_req *q, const PGresult *res, int row)
 {
     json_t *owner = json_null();
 
-    if (!PQgetisnull(res, row, COL_OWNER)) {
+    if (mv_db_text(res, row, COL_OWNER)) {
         owner =
             json_pack("{s:o, s:o, s:o}", "id", mv_col_int(res, row, COL_OWNER),
                       "email", mv_col_text(res, row, COL_EMAIL), "phone",
@@ -163,8 +164,7 @@ static int patch_code(mv_req *q)
         !(res = mv_db_exec(q->db, &STMT_PATCH, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        mv_db_rollback(q->db);
+    if (mv_db_rows(res) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "invite_code_not_found",
                               "No invite code is spelled like this.");
     }
