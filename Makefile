@@ -30,7 +30,7 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test test-run unit integration bench clean \
+.PHONY: all deps install run stop migrate test test-run unit integration bench bench-admin clean \
         format format-check directives-check directives-readme \
         openapi-tools openapi-lint openapi-routes openapi-check
 
@@ -147,6 +147,12 @@ integration: $(SO) $(IT_BIN) $(NODE_STAMP)
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh
+
+# The admin routes on a million users and ten million ledger rows
+# (docs/BENCHMARKS.md, "Admin routes at scale"); the data set is generated
+# once into var/bench-admin and kept.  Not part of make test.
+bench-admin: deps all
+	@bench/admin.sh
 
 $(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
