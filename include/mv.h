@@ -68,6 +68,8 @@ typedef struct {
     const char *issuer;
     apr_int64_t access_ttl;
     apr_int64_t refresh_ttl;
+    apr_int64_t refresh_reuse_interval; /* seconds; 0 = strict rotation */
+    apr_int64_t idempotency_ttl;        /* seconds a stored answer is kept */
     int invite_only;
     int invite_quota;
     int invite_code_length;
@@ -112,6 +114,10 @@ typedef int (*mv_handler_fn)(mv_req *q);
 #define MV_BEARER 0x02 /* a valid access token sets q->user_id */
 #define MV_ADMIN 0x04  /* the admin key sets q->is_admin */
 /* MV_BEARER | MV_ADMIN: either one is enough. */
+/* Accepts Idempotency-Key: after the body is parsed, the dispatcher calls
+ * mv_idempotency_begin (below).  For state-changing routes whose answer
+ * holds no credential (a token response must never be stored). */
+#define MV_IDEMPOTENT 0x08
 
 typedef struct {
     const char *method;
@@ -136,6 +142,7 @@ struct mv_req {
     apr_int64_t user_id; /* 0 unless a bearer token was accepted */
     int is_admin;
     mv_db *db;
+    struct mv_idem *idem; /* a claimed Idempotency-Key (idempotency.c) */
 };
 
 /* Route groups, one per handler file, each ending with a NULL method. */
@@ -238,6 +245,40 @@ int mv_db_unique_violation(const mv_db *db);
 const char *mv_int_param(mv_req *q, apr_int64_t v);
 /* The value at (row, col) copied into r->pool; NULL for SQL NULL. */
 const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col);
+
+/* BEGIN inside a transaction makes a savepoint; COMMIT releases it and
+ * ROLLBACK goes back to it (the outer transaction goes on).  Outside a
+ * transaction, BEGIN opens one and COMMIT/ROLLBACK end it.  So a handler's
+ * own transaction works alone and inside an Idempotency-Key's. */
+/* Ends every level of the open transaction with a ROLLBACK. */
+void mv_db_rollback_all(mv_db *db);
+/* How many transaction levels are open: 0 none, 1 BEGIN, more savepoints. */
+int mv_db_in_transaction(const mv_db *db);
+
+/* ---------------------------------------------------------- idempotency */
+
+/*
+ * Idempotency-Key (src/idempotency.c, README "Idempotency-Key").  A
+ * route opts in with MV_IDEMPOTENT; the dispatcher then calls
+ * mv_idempotency_begin after credentials and body (a handler that builds
+ * its own flow may call it itself, once, before its first statement).
+ *
+ * Without the header it returns 0 and changes nothing.  With a valid key
+ * it answers (returns 1) a malformed key (400 validation_failed), a key
+ * whose first request still runs (409 idempotency_key_in_flight), a key
+ * used with another body (422 idempotency_key_reused), or a key already
+ * answered (its stored status and body, with Idempotent-Replayed: true).
+ * Otherwise it returns 0 with a transaction open on q->db: the handler
+ * runs in it (its own BEGIN becomes a savepoint), and its reply (through
+ * mv_reply_raw) is stored in that transaction and committed with its
+ * effect, unless it is a status that is never stored (400, 401, 403, 413,
+ * 415, 429, any 5xx), in which case everything is rolled back.
+ */
+int mv_idempotency_begin(mv_req *q);
+/* Called by mv_reply_raw while a key is claimed: stores and commits, or
+ * rolls back, then sends the reply (or 503 if the commit failed). */
+int mv_idempotency_reply(mv_req *q, int status, const char *json,
+                         apr_size_t len);
 
 /* ----------------------------------------------------------- rate limits */
 

@@ -24,6 +24,9 @@
 #define MV_RATELIMIT_KEY_LABEL "mod_mocaverse rate limit v1"
 /* Label of the key under which one-time codes are hashed for storage. */
 #define MV_OTP_KEY_LABEL "mod_mocaverse one-time code v1"
+/* Label of the key under which Idempotency-Key scopes and request bodies
+ * are hashed for storage. */
+#define MV_IDEMPOTENCY_KEY_LABEL "mod_mocaverse idempotency v1"
 
 /* Memory that password hashing may take in one process at once, and the
  * most hashes that run at once whatever their cost. */

@@ -27,6 +27,7 @@ void *mv_config_create_server(apr_pool_t *p, server_rec *s)
 
     (void)s;
     c->access_ttl = c->refresh_ttl = c->otp_ttl = UNSET;
+    c->refresh_reuse_interval = c->idempotency_ttl = UNSET;
     c->invite_only = c->invite_quota = c->invite_code_length = UNSET;
     c->otp_delivery = c->otp_max_attempts = UNSET;
     c->rate_store = c->lockout_failures = c->lockout_seconds = UNSET;
@@ -63,6 +64,8 @@ void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(issuer);
     MERGE_NUM(access_ttl);
     MERGE_NUM(refresh_ttl);
+    MERGE_NUM(refresh_reuse_interval);
+    MERGE_NUM(idempotency_ttl);
     MERGE_NUM(invite_only);
     MERGE_NUM(invite_quota);
     MERGE_NUM(invite_code_length);
@@ -119,6 +122,8 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
     }
     DEFAULT(access_ttl, 900);
     DEFAULT(refresh_ttl, 2592000);
+    DEFAULT(refresh_reuse_interval, 10);
+    DEFAULT(idempotency_ttl, 86400);
     DEFAULT(invite_only, 1);
     DEFAULT(invite_quota, 10);
     DEFAULT(invite_code_length, 8);
@@ -331,7 +336,9 @@ enum {
     INT_INVITE_LEN,
     INT_OTP_TTL,
     INT_OTP_ATTEMPTS,
-    INT_BATCH_MAX
+    INT_BATCH_MAX,
+    INT_REFRESH_REUSE,
+    INT_IDEMPOTENCY_TTL
 };
 
 static const char *set_int(cmd_parms *cmd, void *d, const char *arg)
@@ -355,6 +362,10 @@ static const char *set_int(cmd_parms *cmd, void *d, const char *arg)
         return parse_int32(cmd, arg, 1, 100, &c->otp_max_attempts);
     case INT_BATCH_MAX:
         return parse_int32(cmd, arg, 1, 100000, &c->coupon_batch_max);
+    case INT_REFRESH_REUSE:
+        return parse_int(cmd, arg, 0, 3600, &c->refresh_reuse_interval);
+    case INT_IDEMPOTENCY_TTL:
+        return parse_int(cmd, arg, 60, 86400 * 30, &c->idempotency_ttl);
     }
     return "mod_mocaverse: unknown integer directive";
 }
@@ -486,6 +497,11 @@ const command_rec mv_directives[] = {
                   "access-token lifetime in seconds"),
     INT_DIRECTIVE("MocaverseRefreshTokenTTL", INT_REFRESH_TTL,
                   "refresh-token absolute lifetime in seconds"),
+    INT_DIRECTIVE("MocaverseRefreshReuseInterval", INT_REFRESH_REUSE,
+                  "seconds after its rotation in which a refresh token may "
+                  "be presented again (0: never)"),
+    INT_DIRECTIVE("MocaverseIdempotencyTTL", INT_IDEMPOTENCY_TTL,
+                  "seconds an Idempotency-Key answer is kept and replayed"),
     AP_INIT_FLAG("MocaverseInviteOnly", set_invite_only, NULL, RSRC_CONF,
                  "On: new accounts need an invite code"),
     INT_DIRECTIVE("MocaverseInviteQuota", INT_INVITE_QUOTA,

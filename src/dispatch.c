@@ -2,7 +2,8 @@
  * dispatch.c — the front door of every request: find the route (404, 405
  * with Allow), count it against its rate group (429), check the
  * credentials the route asks for (401, 403), read and parse the JSON body
- * (415, 413, 400), then run the handler.
+ * (415, 413, 400), claim an Idempotency-Key (idempotency.c), then run the
+ * handler.
  */
 #include "mv.h"
 #include "mv_jwt.h"
@@ -247,7 +248,8 @@ int mv_dispatch(request_rec *r)
     per_user = q->route->rate_group == MV_RL_SCAN;
     if ((!per_user && mv_ratelimit(q)) || authorize(q) ||
         (per_user && mv_ratelimit(q)) ||
-        ((q->route->flags & MV_BODY) && parse_body(q))) {
+        ((q->route->flags & MV_BODY) && parse_body(q)) ||
+        ((q->route->flags & MV_IDEMPOTENT) && mv_idempotency_begin(q))) {
         return OK;
     }
     return q->route->handler(q);

@@ -5,7 +5,9 @@
  * coupon is taken at most once whatever the concurrency, across every
  * process and host sharing the database, and its scan row, ledger credit
  * and balance change commit together.  Only when it returns no row does a
- * second, read-only query say why (404, 409 or 410).
+ * second, read-only query say why (404, 409 or 410).  With an
+ * Idempotency-Key (idempotency.c) the statement runs inside the key's
+ * transaction, so the answer is stored with the redemption.
  */
 #include "mv.h"
 #include "mv_crypto.h"
@@ -90,10 +92,15 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     return 0;
 }
 
-/* The 404/409/410 reply for a token that redeemed nothing. */
-static int scan_refused(mv_req *q, mv_db *db, const char *token)
+/*
+ * The 404/409/410 reply for a token that redeemed nothing.  A 409 for a
+ * coupon the caller redeemed says so, with that scan's id and points: a
+ * client that lost the 200 of its first try still learns its outcome.
+ */
+static int scan_refused(mv_req *q, mv_db *db, const char *token,
+                        const char *user)
 {
-    const char *params[] = {token};
+    const char *params[] = {token, user};
     PGresult *res = mv_db_exec(db, &STMT_STATUS, params);
 
     if (!res) {
@@ -102,6 +109,15 @@ static int scan_refused(mv_req *q, mv_db *db, const char *token)
     if (PQntuples(res) == 0) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
+    }
+    if (*PQgetvalue(res, 0, 0) == 't' && !PQgetisnull(res, 0, 2)) {
+        return mv_reply_json(
+            q, HTTP_CONFLICT,
+            json_pack("{s:s, s:s, s:b, s:I, s:I}", "error",
+                      "You have already redeemed this coupon.", "code",
+                      "coupon_already_redeemed", "redeemedByYou", 1, "scanId",
+                      (json_int_t)apr_atoi64(PQgetvalue(res, 0, 2)), "points",
+                      (json_int_t)apr_atoi64(PQgetvalue(res, 0, 3))));
     }
     if (*PQgetvalue(res, 0, 0) == 't') {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
@@ -141,7 +157,7 @@ static int scan(mv_req *q)
         return mv_reply_db_error(q);
     }
     if (PQntuples(res) == 0) {
-        return scan_refused(q, db, token);
+        return scan_refused(q, db, token, params[1]);
     }
     return mv_reply_json(
         q, HTTP_OK,
@@ -152,6 +168,6 @@ static int scan(mv_req *q)
 }
 
 const mv_route mv_scan_routes[] = {
-    {"POST", "/scan", scan, MV_BEARER | MV_BODY, MV_RL_SCAN},
+    {"POST", "/scan", scan, MV_BEARER | MV_BODY | MV_IDEMPOTENT, MV_RL_SCAN},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -27,6 +27,10 @@ int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
 {
     request_rec *r = q->r;
 
+    if (q->idem) {
+        /* Stored with the effect and committed first (idempotency.c). */
+        return mv_idempotency_reply(q, status, json, len);
+    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

@@ -51,15 +51,21 @@
  * Why a redemption returned no row (only run then).
  *
  *   $1  coupon token, canonical UUID text
+ *   $2  the caller's user id (bigint)
  *
- * No row: unknown token.  Else (redeemed, expired) booleans as "t"/"f";
- * redeemed wins over expired.
+ * No row: unknown token.  Else (redeemed, expired) booleans as "t"/"f",
+ * redeemed winning over expired, then the caller's own scan of it (id and
+ * points) when the caller is who redeemed it, NULLs otherwise: nothing
+ * about another user.
  */
 #define MV_SQL_SCAN_STATUS                                                     \
-    "SELECT redeemed_at IS NOT NULL,"                                          \
-    " expires_at IS NOT NULL AND expires_at <= now()"                          \
-    " FROM coupons WHERE token = $1::uuid"
-#define MV_SQL_SCAN_STATUS_NPARAMS 1
+    "SELECT c.redeemed_at IS NOT NULL,"                                        \
+    " c.expires_at IS NOT NULL AND c.expires_at <= now(), s.id, l.amount"      \
+    " FROM coupons c LEFT JOIN scans s"                                        \
+    " ON s.coupon_id = c.id AND s.user_id = $2::bigint"                        \
+    " LEFT JOIN ledger l ON l.scan_id = s.id"                                  \
+    " WHERE c.token = $1::uuid"
+#define MV_SQL_SCAN_STATUS_NPARAMS 2
 
 /*
  * A wallet page: the maintained balance and up to $3 ledger entries older
