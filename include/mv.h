@@ -115,8 +115,9 @@ typedef int (*mv_handler_fn)(mv_req *q);
 #define MV_ADMIN 0x04  /* the admin key sets q->is_admin */
 /* MV_BEARER | MV_ADMIN: either one is enough. */
 /* Accepts Idempotency-Key: after the body is parsed, the dispatcher calls
- * mv_idempotency_begin (below).  For state-changing routes whose answer
- * holds no credential (a token response must never be stored). */
+ * mv_idempotency_begin (below).  For state-changing routes with MV_BEARER
+ * or MV_ADMIN (keys are scoped to the caller) whose answer holds no
+ * credential (a token response must never be stored). */
 #define MV_IDEMPOTENT 0x08
 
 typedef struct {

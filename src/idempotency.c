@@ -133,13 +133,13 @@ static const char *body_fingerprint(mv_req *q)
     return fp;
 }
 
-/* The advisory-lock id of a key: its hash's first 64 bits, as text. */
+/* The advisory-lock id of a key: its hash's first 60 bits, as text. */
 static const char *lock_id(mv_req *q, const char *key_hash)
 {
     apr_int64_t id = (apr_int64_t)apr_strtoi64(
         apr_pstrmemdup(q->r->pool, key_hash, 15), NULL, 16);
 
-    return mv_int_param(q, id); /* 60 bits: positive, fits a bigint */
+    return mv_int_param(q, id); /* positive, fits a bigint */
 }
 
 /* Answers from a stored row (fingerprint, status, body at col..col+2). */
