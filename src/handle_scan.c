@@ -11,6 +11,7 @@
  */
 #include "mv.h"
 #include "mv_crypto.h"
+#include "mv_json.h"
 #include "mv_validate.h"
 #include "rewards_sql.h"
 
@@ -111,13 +112,15 @@ static int scan_refused(mv_req *q, mv_db *db, const char *token,
                               "No coupon has this token.");
     }
     if (*PQgetvalue(res, 0, 0) == 't' && !PQgetisnull(res, 0, 2)) {
-        return mv_reply_json(
-            q, HTTP_CONFLICT,
-            json_pack("{s:s, s:s, s:b, s:I, s:I}", "error",
-                      "You have already redeemed this coupon.", "code",
-                      "coupon_already_redeemed", "redeemedByYou", 1, "scanId",
-                      (json_int_t)apr_atoi64(PQgetvalue(res, 0, 2)), "points",
-                      (json_int_t)apr_atoi64(PQgetvalue(res, 0, 3))));
+        json_t *body =
+            mv_error_body("coupon_already_redeemed",
+                          "You have already redeemed this coupon.", NULL);
+        json_object_set_new(body, "redeemedByYou", json_true());
+        json_object_set_new(body, "scanId",
+                            json_integer(apr_atoi64(PQgetvalue(res, 0, 2))));
+        json_object_set_new(body, "points",
+                            json_integer(apr_atoi64(PQgetvalue(res, 0, 3))));
+        return mv_reply_json(q, HTTP_CONFLICT, body);
     }
     if (*PQgetvalue(res, 0, 0) == 't') {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
