@@ -21,11 +21,8 @@
  * its own work back and answers from the stored one.
  */
 #include "mv.h"
-#include "mv_account_rules.h"
 #include "mv_crypto.h"
 #include "mv_validate.h"
-
-#include <sodium.h> /* sodium_memzero */
 
 #define IDEM_HEADER "Idempotency-Key"
 
@@ -93,13 +90,10 @@ static int status_stored(int status)
 /* HMAC-SHA256 hex of msg under the idempotency key, from r->pool. */
 static const char *idem_hash(mv_req *q, const char *msg, apr_size_t len)
 {
-    unsigned char key[MV_DERIVED_KEY_LEN];
     char *out = apr_palloc(q->r->pool, MV_HASH_HEX_LEN + 1);
 
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_IDEMPOTENCY_KEY_LABEL, key);
-    mv_keyed_hash_hex(key, sizeof(key), msg, len, out);
-    sodium_memzero(key, sizeof(key));
+    mv_keyed_hash_hex(q->cfg->keys->idempotency, MV_DERIVED_KEY_LEN, msg, len,
+                      out);
     return out;
 }
 
@@ -112,7 +106,7 @@ static const char *scope_hash(mv_req *q, const char *key)
 {
     const char *caller =
         q->is_admin
-            ? apr_pstrcat(q->r->pool, "admin ", q->cfg->admin_key, NULL)
+            ? apr_pstrcat(q->r->pool, "admin ", q->cfg->admin_key.bytes, NULL)
             : apr_psprintf(q->r->pool, "user %" APR_INT64_T_FMT, q->user_id);
     const char *msg = apr_pstrcat(q->r->pool, caller, "\n", q->route->method,
                                   " ", q->route->path, "\n", key, NULL);
@@ -146,19 +140,19 @@ static const char *lock_id(mv_req *q, const char *key_hash)
 static int reply_stored(mv_req *q, const char *fingerprint, const PGresult *res,
                         int col)
 {
-    if (strcmp(PQgetvalue(res, 0, col), fingerprint) != 0) {
+    if (strcmp(mv_db_text(res, 0, col), fingerprint) != 0) {
         return mv_reply_error(q, HTTP_UNPROCESSABLE_ENTITY,
                               "idempotency_key_reused",
                               "This Idempotency-Key was used with another "
                               "request body.");
     }
     apr_table_setn(q->r->headers_out, "Idempotent-Replayed", "true");
-    return mv_reply_raw(q, atoi(PQgetvalue(res, 0, col + 1)),
-                        PQgetvalue(res, 0, col + 2),
-                        (apr_size_t)PQgetlength(res, 0, col + 2));
+    return mv_reply_raw(q, (int)mv_db_int(res, 0, col + 1),
+                        mv_db_text(res, 0, col + 2),
+                        mv_db_len(res, 0, col + 2));
 }
 
-int mv_idempotency_begin(mv_req *q)
+int mv_idempotency_claim_or_reply(mv_req *q)
 {
     const char *header = apr_table_get(q->r->headers_in, IDEM_HEADER);
     char key[MV_IDEMPOTENCY_KEY_MAX + 1];
@@ -190,7 +184,7 @@ int mv_idempotency_begin(mv_req *q)
         mv_reply_db_error(q);
         return 1;
     }
-    if (*PQgetvalue(res, 0, 0) != 't') {
+    if (!mv_db_bool(res, 0, 0)) {
         mv_db_rollback_all(db);
         apr_table_setn(q->r->headers_out, "Retry-After", "1");
         mv_reply_error(q, HTTP_CONFLICT, "idempotency_key_in_flight",
@@ -198,7 +192,7 @@ int mv_idempotency_begin(mv_req *q)
                        "processed; retry later.");
         return 1;
     }
-    if (!PQgetisnull(res, 0, 1)) {
+    if (mv_db_text(res, 0, 1)) {
         mv_db_rollback_all(db);
         reply_stored(q, k->fingerprint, res, 1);
         return 1;
@@ -208,10 +202,12 @@ int mv_idempotency_begin(mv_req *q)
 }
 
 /*
- * Stores the reply beside the effect and commits.  0 once committed; 1
- * when a live answer was committed first (the race above: everything
- * rolled back, *res set to that answer's row); -1 on a failure (rolled
- * back, or the commit's outcome unknown).
+ * Stores the reply beside the effect and commits.  An error answer keeps
+ * nothing of the request (mv_reply_raw's rule): everything is rolled back
+ * and the answer stored on its own.  0 once stored; 1 when a live answer
+ * was committed first (the race above: everything rolled back, *res set
+ * to that answer's row); -1 on a failure (rolled back, or the commit's
+ * outcome unknown).
  */
 static int store_and_commit(mv_req *q, const struct mv_idem *k, int status,
                             const char *json, apr_size_t len, PGresult **res)
@@ -220,6 +216,9 @@ static int store_and_commit(mv_req *q, const struct mv_idem *k, int status,
     const char *params[5];
     PGresult *stored;
 
+    if (status >= 400) {
+        mv_db_rollback_all(db);
+    }
     /* A handler level left open on a success is part of its answer. */
     while (mv_db_in_transaction(db) > 1) {
         if (mv_db_commit(db) != 0) {
@@ -236,10 +235,13 @@ static int store_and_commit(mv_req *q, const struct mv_idem *k, int status,
         mv_db_rollback_all(db);
         return -1;
     }
-    if (PQntuples(stored) == 0) {
+    if (mv_db_rows(stored) == 0) {
         mv_db_rollback_all(db);
         *res = mv_db_exec(db, &STMT_LOOKUP, params);
-        return *res && PQntuples(*res) == 1 ? 1 : -1;
+        return *res && mv_db_rows(*res) == 1 ? 1 : -1;
+    }
+    if (!mv_db_in_transaction(db)) {
+        return 0; /* an error answer, stored alone */
     }
     return mv_db_commit(db) == 0 ? 0 : -1;
 }

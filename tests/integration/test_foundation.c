@@ -228,7 +228,9 @@ static void httpd_refuses_to_start_with_bad_directive_values(void **state)
                          "MocaverseOTPDelivery carrier-pigeon",
                          "MocaverseAccessTokenTTL -5",
                          "MocaverseRefreshReuseInterval -1",
-                         "MocaverseIdempotencyTTL 10"};
+                         "MocaverseRefreshReuseInterval 301",
+                         "MocaverseIdempotencyTTL 59",
+                         "MocaverseDBPooling statement"};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         char conf[] = "/tmp/mvconf.XXXXXX";
