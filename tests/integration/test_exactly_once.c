@@ -706,6 +706,13 @@ static int start_proxy(void **state)
     return 0;
 }
 
+static int stop_proxied(void **state)
+{
+    (void)state;
+    mv_env(NULL, "httpd-stop faulty");
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,5 +731,5 @@ int main(void)
         cmocka_unit_test(backend_killed_under_scan_load_loses_no_answer),
     };
     rw_init();
-    return cmocka_run_group_tests(tests, start_proxy, NULL);
+    return cmocka_run_group_tests(tests, start_proxy, stop_proxied);
 }
