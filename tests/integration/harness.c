@@ -394,6 +394,25 @@ char *mv_instance_start(const char *name, const char *directives)
     return url;
 }
 
+char *mv_instance_log(const char *name)
+{
+    char *path, *text = calloc(1, 1 << 20);
+    FILE *f;
+    size_t n;
+
+    if (asprintf(&path, "%s/httpd-%s/error.log", env_or_die("MV_TEST_DIR"),
+                 name) < 0) {
+        abort();
+    }
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    free(path);
+    return text;
+}
+
 /* ----------------------------------------------------------- concurrency */
 
 typedef struct {
@@ -719,31 +738,16 @@ int mv_proxy_dropped(mv_proxy *p)
 
 char *mv_proxied_httpd(mv_proxy *p, const char *name, const char *conf)
 {
-    char *path, *port = NULL, *url;
-    FILE *f;
+    char *directives, *url;
 
-    if (asprintf(&path, "%s/%s.conf", env_or_die("MV_TEST_DIR"), name) < 0) {
+    if (asprintf(&directives,
+                 "DBDParams \"host=127.0.0.1 port=%d dbname=mocaverse "
+                 "user=mocaverse connect_timeout=3 sslmode=disable "
+                 "gssencmode=disable\"\n%s",
+                 p->port, conf) < 0) {
         abort();
     }
-    f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        abort();
-    }
-    fprintf(f,
-            "DBDParams \"host=127.0.0.1 port=%d dbname=mocaverse "
-            "user=mocaverse connect_timeout=3 sslmode=disable "
-            "gssencmode=disable\"\n%s\n",
-            p->port, conf);
-    fclose(f);
-    if (mv_env(&port, "httpd-start %s %s", name, path) != 0) {
-        fprintf(stderr, "httpd %s did not start: %s\n", name, port);
-        fail();
-    }
-    if (asprintf(&url, "http://127.0.0.1:%s", port) < 0) {
-        abort();
-    }
-    free(port);
-    free(path);
+    url = mv_instance_start(name, directives);
+    free(directives);
     return url;
 }

@@ -85,6 +85,8 @@ int mv_env(char **out, const char *fmt, ...)
  * to MV_TEST_DIR/NAME.conf); returns its base URL (malloc'd).  Stop it
  * with mv_env(NULL, "httpd-stop NAME"). */
 char *mv_instance_start(const char *name, const char *directives);
+/* The first MiB of instance NAME's error log (malloc'd). */
+char *mv_instance_log(const char *name);
 
 /* A string unique to this test run ("prefix-<pid>-<n>"), malloc'd. */
 char *mv_unique(const char *prefix);
@@ -112,9 +114,9 @@ void mv_proxy_drop_reply(mv_proxy *p, const char *match, int nth);
 /* Replies dropped so far. */
 int mv_proxy_dropped(mv_proxy *p);
 /*
- * Starts an extra httpd instance NAME (env.sh httpd-start) whose database
- * connections go through p, with the extra directives `conf` (may be "");
- * returns its base URL (malloc'd).
+ * Starts instance NAME (mv_instance_start) whose database connections go
+ * through p, with the extra directives `conf` (may be ""); returns its
+ * base URL (malloc'd).
  */
 char *mv_proxied_httpd(mv_proxy *p, const char *name, const char *conf);
 

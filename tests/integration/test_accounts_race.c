@@ -169,23 +169,12 @@ static void
 strict_simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
 {
     race *rc = calloc(1, sizeof(*rc));
-    char *e = new_email(), *winner = NULL, *port = NULL, *base, *conf;
+    char *e = new_email(), *winner = NULL, *base;
     mv_resp *acc = new_account(e), *r;
     long long uid = user_id_of(acc);
     int i, n = 12;
-    FILE *f;
     (void)state;
-    if (asprintf(&conf, "%s/strict.conf", getenv("MV_TEST_DIR")) < 0) {
-        abort();
-    }
-    f = fopen(conf, "w");
-    assert_non_null(f);
-    fputs("MocaverseRefreshReuseInterval 0\n", f);
-    fclose(f);
-    assert_int_equal(mv_env(&port, "httpd-start strict %s", conf), 0);
-    if (asprintf(&base, "http://127.0.0.1:%s", port) < 0) {
-        abort();
-    }
+    base = mv_instance_start("strict", "MocaverseRefreshReuseInterval 0");
     rc->base = base;
     rc->token = mv_json_str(acc, "refreshToken");
     mv_parallel(n, do_refresh, rc);
@@ -219,9 +208,7 @@ strict_simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
     mv_resp_free(acc);
     race_free(rc, n);
     free(e);
-    free(port);
     free(base);
-    free(conf);
 }
 
 static void login_burst_is_answered_without_5xx(void **state)

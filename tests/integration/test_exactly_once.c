@@ -76,6 +76,7 @@ static void scan_whose_reply_is_lost_answers_503_and_credits_once(void **state)
 {
     rw_user *u = rw_user_new();
     json_t *t = rw_coupons(1, 7, "");
+    char *log;
     mv_resp *r;
     (void)state;
     mv_proxy_drop_reply(proxy, "mv_scan_redeem", 1);
@@ -83,6 +84,11 @@ static void scan_whose_reply_is_lost_answers_503_and_credits_once(void **state)
     mv_assert_error(r, 503, "unavailable");
     mv_resp_free(r);
     assert_int_equal(mv_proxy_dropped(proxy), 1);
+    /* Logged once, without an empty SQLSTATE field, and not retried. */
+    log = mv_instance_log("faulty");
+    assert_non_null(strstr(log, "MV0105: mv_scan_redeem failed: "));
+    assert_null(strstr(log, "failed:  "));
+    free(log);
     /* It did run: the coupon is the user's, credited once, never twice. */
     assert_int_equal(credits_of(tok(t, 0)), 1);
     assert_int_equal(
