@@ -288,6 +288,21 @@ void mv_check_4xx_json(const mv_resp *r, const char *file, int line)
 
 /* ------------------------------------------------------------------- SQL */
 
+/* Each thread's connection is closed when the thread ends (a worker of
+ * mv_parallel may run SQL). */
+static pthread_key_t conn_key;
+static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(void *conn)
+{
+    PQfinish(conn);
+}
+
+static void conn_key_make(void)
+{
+    pthread_key_create(&conn_key, conn_close);
+}
+
 static PGresult *sql_run(const char *fmt, va_list ap)
 {
     static __thread PGconn *conn;
@@ -297,6 +312,8 @@ static PGresult *sql_run(const char *fmt, va_list ap)
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         PQfinish(conn);
         conn = PQconnectdb(env_or_die("MV_TEST_PGCONN"));
+        pthread_once(&conn_key_once, conn_key_make);
+        pthread_setspecific(conn_key, conn);
         if (PQstatus(conn) != CONNECTION_OK) {
             fprintf(stderr, "test database: %s", PQerrorMessage(conn));
             fail();
