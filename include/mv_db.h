@@ -42,6 +42,14 @@ void mv_db_release(mv_db *db);
  */
 PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params);
 /*
+ * The same, but the statement is not prepared: it is planned with the
+ * values of its parameters at every run.  For statements whose best plan
+ * depends on them (optional filters, LIKE prefixes): a prepared statement
+ * may switch to a generic plan that cannot use the filters' indexes.
+ */
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params);
+/*
  * BEGIN / COMMIT / ROLLBACK.  0 on success, -1 on failure.  BEGIN inside
  * a transaction makes a savepoint; COMMIT releases it and ROLLBACK goes
  * back to it (the outer transaction goes on).  So a handler's own

@@ -302,17 +302,22 @@ static int prepare(mv_db *db, const mv_stmt *st)
     return 0;
 }
 
-PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+/* Runs st prepared, or planned for this run; see mv_db_exec. */
+static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
+                      int prepared)
 {
     PGresult *res;
     ExecStatusType es;
 
-    if (db->failed || conn_ready(db) != 0 || prepare(db, st) != 0) {
+    if (db->failed || conn_ready(db) != 0 ||
+        (prepared && prepare(db, st) != 0)) {
         return NULL;
     }
     /* Sent once: a failure from here on is never retried (see above). */
-    res =
-        PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
+    res = prepared ? PQexecPrepared(db->conn, st->name, st->nparams, params,
+                                    NULL, NULL, 0)
+                   : PQexecParams(db->conn, st->sql, st->nparams, NULL, params,
+                                  NULL, NULL, 0);
     es = PQresultStatus(res);
     if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
         record_failure(db, st, res);
@@ -321,6 +326,17 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
     apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
                               apr_pool_cleanup_null);
     return res;
+}
+
+PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+{
+    return exec(db, st, params, 1);
+}
+
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params)
+{
+    return exec(db, st, params, 0);
 }
 
 /* Runs a transaction-control command; 0 on success. */
