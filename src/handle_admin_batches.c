@@ -230,7 +230,7 @@ const mv_route mv_admin_batch_routes[] = {
     {"GET", "/admin/coupon-batches", list_batches, MV_ADMIN, MV_RL_API},
     {"GET", "/admin/coupon-batches/{id}/coupons.csv", batch_csv, MV_ADMIN,
      MV_RL_API},
-    {"POST", "/admin/coupon-batches/{id}/void", void_batch, MV_ADMIN,
-     MV_RL_API},
+    {"POST", "/admin/coupon-batches/{id}/void", void_batch,
+     MV_ADMIN | MV_IDEMPOTENT, MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -176,7 +176,7 @@ static int patch_code(mv_req *q)
 
 const mv_route mv_admin_invite_routes[] = {
     {"GET", "/admin/invite-codes", list_codes, MV_ADMIN, MV_RL_API},
-    {"PATCH", "/admin/invite-codes/{code}", patch_code, MV_ADMIN | MV_BODY,
-     MV_RL_API},
+    {"PATCH", "/admin/invite-codes/{code}", patch_code,
+     MV_ADMIN | MV_BODY | MV_IDEMPOTENT, MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -356,9 +356,11 @@ static int revoke_sessions(mv_req *q)
 const mv_route mv_admin_user_routes[] = {
     {"GET", "/admin/users", list_users, MV_ADMIN, MV_RL_API},
     {"GET", "/admin/users/{id}", show_user, MV_ADMIN, MV_RL_API},
-    {"POST", "/admin/users/{id}/disable", disable_user, MV_ADMIN, MV_RL_API},
-    {"POST", "/admin/users/{id}/enable", enable_user, MV_ADMIN, MV_RL_API},
-    {"POST", "/admin/users/{id}/revoke-sessions", revoke_sessions, MV_ADMIN,
+    {"POST", "/admin/users/{id}/disable", disable_user,
+     MV_ADMIN | MV_IDEMPOTENT, MV_RL_API},
+    {"POST", "/admin/users/{id}/enable", enable_user, MV_ADMIN | MV_IDEMPOTENT,
      MV_RL_API},
+    {"POST", "/admin/users/{id}/revoke-sessions", revoke_sessions,
+     MV_ADMIN | MV_IDEMPOTENT, MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

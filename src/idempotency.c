@@ -114,15 +114,28 @@ static const char *scope_hash(mv_req *q, const char *key)
     return idem_hash(q, msg, strlen(msg));
 }
 
-/* The request's fingerprint: a hash of its body in canonical form (keys
- * sorted, no spaces), so the same JSON sent twice matches. */
-static const char *body_fingerprint(mv_req *q)
+/*
+ * The request's fingerprint: a hash of its path parameters (the user,
+ * code or batch acted on), each length-prefixed, then its body in
+ * canonical form (keys sorted, no spaces), so the same request sent twice
+ * matches and the same key sent for another target is 422 like another
+ * body.  A route without parameters hashes the body alone.
+ */
+static const char *request_fingerprint(mv_req *q)
 {
     char *text = q->body ? json_dumps(q->body, JSON_COMPACT | JSON_SORT_KEYS |
                                                    JSON_ENCODE_ANY)
                          : NULL;
-    const char *fp = idem_hash(q, text ? text : "", text ? strlen(text) : 0);
+    const char *msg = "";
+    const char *fp;
+    int i;
 
+    for (i = 0; i < MV_ROUTE_MAX_PARAMS && q->param[i]; i++) {
+        msg = apr_psprintf(q->r->pool, "%s%" APR_SIZE_T_FMT ":%s\n", msg,
+                           strlen(q->param[i]), q->param[i]);
+    }
+    msg = apr_pstrcat(q->r->pool, msg, text ? text : "", NULL);
+    fp = idem_hash(q, msg, strlen(msg));
     free(text);
     return fp;
 }
@@ -173,7 +186,7 @@ int mv_idempotency_claim_or_reply(mv_req *q)
     }
     k = apr_pcalloc(q->r->pool, sizeof(*k));
     k->key_hash = scope_hash(q, key);
-    k->fingerprint = body_fingerprint(q);
+    k->fingerprint = request_fingerprint(q);
     params[0] = k->key_hash;
     params[1] = lock_id(q, k->key_hash);
     if (!(db = mv_db_get(q)) || mv_db_begin(db) != 0 ||

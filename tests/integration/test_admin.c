@@ -680,6 +680,75 @@ static void a_disabled_user_proving_a_one_time_code_is_told_so(void **state)
     mv_resp_free(acc);
 }
 
+/* An action sent again with its Idempotency-Key (an operator whose answer
+ * was lost) is replayed, not run again: the user enabled in between stays
+ * enabled, and the audit trail holds one row for the disable.  The same
+ * key on another user is 422 and touches nobody. */
+static void
+an_action_sent_again_with_its_key_is_replayed_and_audited_once(void **state)
+{
+    char *key = mv_unique("admin-action"), *email = new_email(),
+         *other_email = new_email(), line[160], path[96];
+    mv_resp *acc = new_account(email), *other = new_account(other_email);
+    long long uid = user_id_of(acc), other_uid = user_id_of(other);
+    const char *headers[] = {mv_admin_headers()[0], line, NULL};
+    mv_resp *first, *r;
+    char *replayed;
+    (void)state;
+
+    snprintf(line, sizeof line, "Idempotency-Key: %s", key);
+    snprintf(path, sizeof path, "/admin/users/%lld/disable", uid);
+    first = mv_http("POST", path, NULL, headers);
+    assert_int_equal(first->status, 200);
+    assert_true(json_is_true(json_object_get(first->json, "disabled")));
+    assert_int_equal(int_at(first->json, "revokedSessions"), 1);
+    replayed = mv_resp_header(first, "Idempotent-Replayed");
+    assert_null(replayed);
+
+    snprintf(path, sizeof path, "/admin/users/%lld/enable", uid);
+    r = admin_send("POST", path, NULL);
+    assert_int_equal(r->status, 200);
+    mv_resp_free(r);
+
+    snprintf(path, sizeof path, "/admin/users/%lld/disable", uid);
+    r = mv_http("POST", path, NULL, headers);
+    replayed = mv_resp_header(r, "Idempotent-Replayed");
+    assert_int_equal(r->status, 200);
+    assert_non_null(replayed);
+    assert_string_equal(replayed, "true");
+    assert_string_equal(r->body, first->body);
+    free(replayed);
+    mv_resp_free(r);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE id = %lld"
+                                " AND disabled_at IS NULL",
+                                uid),
+                     1);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM admin_audit WHERE"
+                                " target = '%lld' AND route ="
+                                " '/admin/users/{id}/disable'",
+                                uid),
+                     1);
+
+    snprintf(path, sizeof path, "/admin/users/%lld/disable", other_uid);
+    r = mv_http("POST", path, NULL, headers);
+    mv_assert_error(r, 422, "idempotency_key_reused");
+    mv_resp_free(r);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM users WHERE id = %lld"
+                                " AND disabled_at IS NULL",
+                                other_uid),
+                     1);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM admin_audit WHERE"
+                                " target = '%lld'",
+                                other_uid),
+                     0);
+    mv_resp_free(first);
+    mv_resp_free(other);
+    mv_resp_free(acc);
+    free(other_email);
+    free(email);
+    free(key);
+}
+
 static void revoke_sessions_ends_every_refresh_family(void **state)
 {
     char *email = new_email(), *r1, *r2, *access, path[128];
@@ -1252,6 +1321,8 @@ int main(void)
         cmocka_unit_test(
             disable_refuses_the_users_tokens_everywhere_until_enabled),
         cmocka_unit_test(a_disabled_user_proving_a_one_time_code_is_told_so),
+        cmocka_unit_test(
+            an_action_sent_again_with_its_key_is_replayed_and_audited_once),
         cmocka_unit_test(revoke_sessions_ends_every_refresh_family),
         cmocka_unit_test(batches_list_csv_and_void),
         cmocka_unit_test(batch_csv_streams_every_coupon_of_a_large_batch),

@@ -3,9 +3,9 @@
  * 304, never rate-limited), and the answers every route documents in
  * openapi/openapi.yaml that no other test needs: 415 on every body route,
  * 429 with Retry-After on every limited route, 503 on every database
- * route; 409 and 422 of Idempotency-Key on the admin POST routes (once
- * the document no longer marks it pending).  Every exchange here is also
- * validated against the document after the run
+ * route, 413 on every body route; 409, 422 and the replay of
+ * Idempotency-Key on every admin route that takes one.  Every exchange here is
+ * also validated against the document after the run
  * (tools/openapi/check-exchanges.cjs).
  */
 #include <ctype.h>
@@ -247,6 +247,36 @@ static void every_body_route_refuses_another_media_type_with_415(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ 413 */
+
+/* A body over MV_BODY_MAX (64 KiB) is refused before it is parsed, on
+ * every route that reads one. */
+static void every_body_route_refuses_a_body_over_64k_with_413(void **state)
+{
+    size_t n = 65536 + 10;
+    char *big = malloc(n + 1);
+    (void)state;
+
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    for (size_t i = 0; i < NROUTES; i++) {
+        mv_resp *r;
+        if (!routes[i].body || route_pending(&routes[i])) {
+            continue;
+        }
+        r = send_route(NULL, &routes[i], big, NULL);
+        if (r->status != 413) {
+            fprintf(stderr, "%s %s\n", routes[i].method, routes[i].path);
+        }
+        mv_assert_error(r, 413, "body_too_large");
+        mv_resp_free(r);
+    }
+    free(big);
+}
+
 /* ------------------------------------------------------------------ 429 */
 
 #define LIMITED "openapi-limited"
@@ -334,105 +364,156 @@ every_database_route_answers_503_when_it_is_unreachable(void **state)
 
 /* --------------------------------------------------- Idempotency-Key */
 
-/* The POST routes that take an Idempotency-Key and write one table: a
- * test holding that table's lock keeps the first request running. */
+/* What an idempotent admin route acts on: made fresh for each run. */
+typedef enum { NO_TARGET, CODE, USER, BATCH } target_kind;
+
+/*
+ * The admin routes that take an Idempotency-Key.  Each writes its audit
+ * row in the key's transaction, so a test holding admin_audit's lock keeps
+ * the first request running.  The same key with other_body (or, when it
+ * is NULL, on another target) is 422.
+ */
 typedef struct {
-    const char *path;
-    const char *table;
+    const char *method;
+    const char *path; /* "%s": the target */
+    target_kind target;
     const char *body;
     const char *other_body;
 } idempotent_route;
 
 static const idempotent_route idempotent[] = {
-    {"/coupons/generate", "coupon_batches", "{\"count\":1,\"points\":5}",
+    {"POST", "/coupons/generate", NO_TARGET, "{\"count\":1,\"points\":5}",
      "{\"count\":1,\"points\":6}"},
-    {"/admin/invite-codes", "invite_codes", "{\"count\":1,\"uses\":1}",
+    {"POST", "/admin/invite-codes", NO_TARGET, "{\"count\":1,\"uses\":1}",
      "{\"count\":1,\"uses\":2}"},
+    {"PATCH", "/admin/invite-codes/%s", CODE, "{\"remaining\":3}",
+     "{\"remaining\":4}"},
+    {"POST", "/admin/users/%s/disable", USER, NULL, NULL},
+    {"POST", "/admin/users/%s/enable", USER, NULL, NULL},
+    {"POST", "/admin/users/%s/revoke-sessions", USER, NULL, NULL},
+    {"POST", "/admin/coupon-batches/%s/void", BATCH, NULL, NULL},
 };
 
+/* A fresh target of `kind`, as it goes in the path (malloc'd). */
+static char *make_target(target_kind kind)
+{
+    char *out = NULL;
+    mv_resp *r = NULL;
+
+    switch (kind) {
+    case NO_TARGET:
+        return strdup("");
+    case CODE:
+        return root_code(1);
+    case USER: {
+        char *email = new_email();
+        r = new_account(email);
+        assert_true(asprintf(&out, "%lld", user_id_of(r)) > 0);
+        free(email);
+        break;
+    }
+    case BATCH:
+        r = mv_http("POST", "/coupons/generate", "{\"count\":1,\"points\":5}",
+                    mv_admin_headers());
+        assert_int_equal(r->status, 200);
+        assert_true(asprintf(&out, "%lld", mv_json_int(r, "batchId")) > 0);
+        break;
+    }
+    mv_resp_free(r);
+    return out;
+}
+
 typedef struct {
-    const idempotent_route *rt;
+    const char *method;
+    const char *path;
     const char *key_line;
+    const char *body;
     mv_resp *resp;
 } idem_call;
 
-static mv_resp *idem_post(const idempotent_route *rt, const char *key_line,
-                          const char *body)
+static mv_resp *idem_send(const idem_call *c)
 {
-    const char *headers[] = {mv_admin_headers()[0], key_line, NULL};
-    return mv_http("POST", rt->path, body, headers);
+    const char *headers[] = {mv_admin_headers()[0], c->key_line, NULL};
+    return mv_http(c->method, c->path, c->body, headers);
 }
 
 static void *idem_first(void *v)
 {
     idem_call *c = v;
-    c->resp = idem_post(c->rt, c->key_line, c->rt->body);
+    c->resp = idem_send(c);
     return NULL;
 }
 
-/* 1 while the document marks Idempotency-Key x-mocaverse-pending (issue
- * 10 not in the code yet): the test of its answers waits for the marker
- * to be dropped (openapi/README.md). */
-static int idempotency_pending(void)
+/* Until a backend waits on a lock this connection holds (at most a
+ * minute): 1 once one does. */
+static int someone_waits_on_my_lock(void)
 {
-    char *text = built_document();
-    json_t *doc = json_loads(text, 0, NULL);
-    json_t *param = json_object_get(
-        json_object_get(json_object_get(doc, "components"), "parameters"),
-        "IdempotencyKey");
-    int pending = json_object_get(param, "x-mocaverse-pending") != NULL;
-
-    assert_non_null(param);
-    json_decref(doc);
-    free(text);
-    return pending;
+    for (int n = 0; n < 1200; n++) {
+        if (mv_sql_int("SELECT count(*) FROM pg_stat_activity"
+                       " WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))") >
+            0) {
+            return 1;
+        }
+        usleep(50000);
+    }
+    return 0;
 }
 
-/* The same key while the first request waits on a lock the test holds is
- * 409 idempotency_key_in_flight; once the lock goes, the first answers
- * 200, and the same key with another body is 422. */
-static void idempotency_key_in_flight_409_and_reused_422(void **state)
+/* On every route that takes a key: the same key while the first request
+ * waits on a lock the test holds is 409 idempotency_key_in_flight; once
+ * the lock goes, the first answers 200, the same request again replays it
+ * (Idempotent-Replayed: true, the same body), and the same key with
+ * another body or on another target is 422 idempotency_key_reused. */
+static void
+every_idempotent_route_answers_409_in_flight_and_422_reused(void **state)
 {
     (void)state;
-    if (idempotency_pending()) {
-        fprintf(stderr, "Idempotency-Key is x-mocaverse-pending in the "
-                        "document: skipped until issue 10 lands\n");
-        skip();
-    }
     for (size_t i = 0; i < sizeof idempotent / sizeof *idempotent; i++) {
         const idempotent_route *rt = &idempotent[i];
-        char *key = mv_unique("openapi-key"), *line;
-        idem_call first = {rt, NULL, NULL};
+        char *key = mv_unique("openapi-key"), *line, *target, *path, *other;
+        char *replayed;
+        idem_call first;
         pthread_t t;
         mv_resp *r;
-        int waiting = 0;
+        int waiting;
 
+        fprintf(stderr, "%s %s\n", rt->method, rt->path);
+        target = make_target(rt->target);
         assert_true(asprintf(&line, "Idempotency-Key: %s", key) > 0);
-        first.key_line = line;
+        assert_true(asprintf(&path, rt->path, target) > 0);
+        assert_true(asprintf(&other, rt->path, "999999999") > 0);
+        first = (idem_call){rt->method, path, line, rt->body, NULL};
         mv_sql_exec("BEGIN");
-        mv_sql_exec("LOCK TABLE %s IN EXCLUSIVE MODE", rt->table);
+        mv_sql_exec("LOCK TABLE admin_audit IN EXCLUSIVE MODE");
         assert_int_equal(pthread_create(&t, NULL, idem_first, &first), 0);
-        /* Until the first request waits on the lock (it holds its key). */
-        for (int n = 0; n < 1200 && !waiting; n++) {
-            waiting = mv_sql_int("SELECT count(*) FROM pg_stat_activity"
-                                 " WHERE wait_event_type = 'Lock'"
-                                 " AND pid <> pg_backend_pid()") > 0;
-            if (!waiting) {
-                usleep(50000);
-            }
-        }
-        r = waiting ? idem_post(rt, line, rt->body) : NULL;
+        /* The first request holds its key once it waits on the lock. */
+        waiting = someone_waits_on_my_lock();
+        r = waiting ? idem_send(&first) : NULL;
         mv_sql_exec("COMMIT");
         pthread_join(t, NULL);
         assert_true(waiting);
         mv_assert_error(r, 409, "idempotency_key_in_flight");
         mv_resp_free(r);
         assert_int_equal(first.resp->status, 200);
-        mv_resp_free(first.resp);
 
-        r = idem_post(rt, line, rt->other_body);
+        r = idem_send(&first);
+        replayed = mv_resp_header(r, "Idempotent-Replayed");
+        assert_int_equal(r->status, 200);
+        assert_non_null(replayed);
+        assert_string_equal(replayed, "true");
+        assert_string_equal(r->body, first.resp->body);
+        free(replayed);
+        mv_resp_free(r);
+
+        r = idem_send(
+            &(idem_call){rt->method, rt->other_body ? path : other, line,
+                         rt->other_body ? rt->other_body : rt->body, NULL});
         mv_assert_error(r, 422, "idempotency_key_reused");
         mv_resp_free(r);
+        mv_resp_free(first.resp);
+        free(other);
+        free(path);
+        free(target);
         free(line);
         free(key);
     }
@@ -444,10 +525,12 @@ int main(void)
         cmocka_unit_test(openapi_json_is_the_document_built_into_the_module),
         cmocka_unit_test(openapi_json_answers_304_to_its_own_etag),
         cmocka_unit_test(every_body_route_refuses_another_media_type_with_415),
+        cmocka_unit_test(every_body_route_refuses_a_body_over_64k_with_413),
         cmocka_unit_test(every_limited_route_answers_429_with_retry_after),
         cmocka_unit_test(
             every_database_route_answers_503_when_it_is_unreachable),
-        cmocka_unit_test(idempotency_key_in_flight_409_and_reused_422),
+        cmocka_unit_test(
+            every_idempotent_route_answers_409_in_flight_and_422_reused),
     };
     mv_harness_init();
     return cmocka_run_group_tests(tests, make_user, NULL);
