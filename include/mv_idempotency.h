@@ -15,8 +15,9 @@
  * Without the header it returns 0 and changes nothing.  With a key it
  * answers (returns 1) a malformed key (400 validation_failed), a key whose
  * first request still runs (409 idempotency_key_in_flight), a key used
- * with another body (422 idempotency_key_reused), or a key already
- * answered (its stored status and body, with Idempotent-Replayed: true).
+ * with another body or path target (422 idempotency_key_reused), or a key
+ * already answered (its stored status and body, with Idempotent-Replayed:
+ * true).
  * Otherwise it returns 0 with a transaction open on q->db: the handler
  * runs in it (its own BEGIN becomes a savepoint), and its reply (through
  * mv_reply_raw) is stored in that transaction and committed with its

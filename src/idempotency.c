@@ -7,7 +7,8 @@
  *   BEGIN
  *   claim   pg_try_advisory_xact_lock(the key) and the stored answer, if
  *           any: lock taken by another request → 409 in flight; an answer
- *           → replay it (same body) or 422 (another body)
+ *           → replay it (same request) or 422 (another body or
+ *           path target)
  *   ...     the handler, its own transaction a savepoint inside this one
  *   store   the handler's status and body, beside its effect
  *   COMMIT
