@@ -25,12 +25,14 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
+# make test-cluster: one binary on the integration harness.
+CLUSTER_BIN := $(BUILD)/cluster/test_cluster
 # make bench: helpers linked with the core code, and the pgbench scripts
 # generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
+.PHONY: all deps install run stop migrate test unit integration test-cluster bench clean format format-check \
         directives-check directives-readme
 
 all: $(SO)
@@ -78,6 +80,16 @@ $(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integra
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
 	    $(LIBS) -lcurl -lcmocka -lpthread
+
+$(CLUSTER_BIN): tests/cluster/test_cluster.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
+	    $(LIBS) -lcurl -lcmocka -lpthread
+
+# Three hosts behind HAProxy, directly on PostgreSQL and through PgBouncer
+# (tests/cluster/run.sh; CLUSTER_MODES picks some of the modes).
+test-cluster: deps all $(CLUSTER_BIN)
+	@tests/cluster/run.sh $(CLUSTER_BIN) $(CLUSTER_MODES)
 
 # The README's directive table is generated from include/mv_config.h.
 DIRECTIVES_MD := $(BUILD)/tools/directives-md

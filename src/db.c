@@ -15,7 +15,12 @@
  *   transaction: a request-pool cleanup rolls back whatever is open;
  * - a connection lost before a transaction started is re-established
  *   once and the statement retried, so the first request after a
- *   database restart succeeds.
+ *   database restart succeeds;
+ * - with MocaverseDBPooling transaction (PgBouncer in transaction mode,
+ *   where consecutive transactions of one connection may run on different
+ *   server sessions) nothing is left in the session: statements are
+ *   unnamed (PQexecParams, parsed where they run), and the settings below
+ *   are set LOCAL at the start of every transaction, explicit or implicit.
  */
 #include "mv.h"
 
@@ -36,6 +41,18 @@
     "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'; "                          \
     "SET idle_in_transaction_session_timeout TO '60s'"
 
+/* The same settings for one transaction, for MocaverseDBPooling
+ * transaction: sent with BEGIN, or in the same implicit transaction as a
+ * statement that runs on its own (see exec_unnamed). */
+#define TRANSACTION_SETUP                                                      \
+    "SET LOCAL TimeZone TO 'UTC'; SET LOCAL DateStyle TO 'ISO'; "              \
+    "SET LOCAL idle_in_transaction_session_timeout TO '60s'"
+#define BEGIN_POOLED "BEGIN; " TRANSACTION_SETUP
+#define IMPLICIT_SETUP                                                         \
+    "SELECT set_config('TimeZone', 'UTC', true),"                              \
+    " set_config('DateStyle', 'ISO', true),"                                   \
+    " set_config('idle_in_transaction_session_timeout', '60s', true)"
+
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
 /* What a pooled connection remembers; lives in the connection's pool. */
@@ -48,6 +65,7 @@ struct mv_db {
     request_rec *r;
     PGconn *conn;
     conn_state *state;
+    int pooled_tx; /* MocaverseDBPooling transaction */
     int in_tx;
     int failed; /* a statement of this transaction failed */
     int lost;   /* the connection is gone */
@@ -73,6 +91,9 @@ static int session_ensure(mv_db *db)
     if (PQstatus(db->conn) != CONNECTION_OK) {
         return -1;
     }
+    if (db->pooled_tx) {
+        return 0; /* nothing lives in the session */
+    }
     pid = PQbackendPID(db->conn);
     if (pid == db->state->backend_pid) {
         return 0;
@@ -97,6 +118,9 @@ static int reconnect(mv_db *db)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
                   "MV0102: database connection lost, reconnecting");
     PQreset(db->conn);
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        PQexitPipelineMode(db->conn); /* left on by a connection lost in one */
+    }
     return session_ensure(db);
 }
 
@@ -137,6 +161,7 @@ mv_db *mv_db_get(mv_req *q)
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    db->pooled_tx = q->cfg->db_pooling == MV_DB_POOLING_TRANSACTION;
     db->sqlstate = "";
     apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
     if (!state) {
@@ -204,6 +229,73 @@ static int prepare(mv_db *db, const mv_stmt *st)
     return 0;
 }
 
+/*
+ * Sends st alone outside a transaction under transaction pooling: the
+ * settings and the statement in one pipeline with one Sync, which the
+ * server runs as one implicit transaction and the pooler keeps on one
+ * server session.  Returns the statement's result, or the setup's when
+ * that failed (then the statement was not run), or NULL.
+ */
+static PGresult *exec_implicit(mv_db *db, const mv_stmt *st,
+                               const char *const *params)
+{
+    PGresult *out = NULL, *res;
+    int answered = 0; /* results read so far: the setup's, the statement's */
+
+    if (!PQenterPipelineMode(db->conn) ||
+        !PQsendQueryParams(db->conn, IMPLICIT_SETUP, 0, NULL, NULL, NULL, NULL,
+                           0) ||
+        !PQsendQueryParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
+                           NULL, 0) ||
+        !PQpipelineSync(db->conn)) {
+        PQexitPipelineMode(db->conn);
+        return NULL;
+    }
+    /* The setup's result, NULL, the statement's result, NULL, the sync;
+     * a lost connection ends the stream early. */
+    for (int nulls = 0; nulls <= 2;) {
+        res = PQgetResult(db->conn);
+        if (!res) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                break;
+            }
+            nulls++;
+            continue;
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        answered++;
+        if (!out && (answered == 2 || PQresultStatus(res) != PGRES_TUPLES_OK)) {
+            out = res; /* the statement's, or the setup's failure */
+        } else {
+            PQclear(res);
+        }
+    }
+    PQexitPipelineMode(db->conn);
+    return out;
+}
+
+/*
+ * Sends st once and returns libpq's result (NULL when nothing came back):
+ * the statement prepared on this connection, or, under transaction
+ * pooling, unnamed.
+ */
+static PGresult *run_statement(mv_db *db, const mv_stmt *st,
+                               const char *const *params)
+{
+    if (!db->pooled_tx) {
+        return PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
+                              NULL, 0);
+    }
+    if (db->in_tx) {
+        return PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
+                            NULL, 0);
+    }
+    return exec_implicit(db, st, params);
+}
+
 PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
 {
     int attempt;
@@ -215,9 +307,8 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         PGresult *res = NULL;
         ExecStatusType es;
 
-        if (prepare(db, st) == 0) {
-            res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
-                                 NULL, 0);
+        if (db->pooled_tx || prepare(db, st) == 0) {
+            res = run_statement(db, st, params);
             es = PQresultStatus(res);
             if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
                 apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
@@ -248,18 +339,26 @@ static int run_command(mv_db *db, const char *sql, const char *expect)
     return 0;
 }
 
+/* BEGIN, with the transaction's own settings under transaction pooling;
+ * 0 on success. */
+static int begin_command(mv_db *db)
+{
+    return db->pooled_tx ? run_command(db, BEGIN_POOLED, "SET")
+                         : run_command(db, "BEGIN", "BEGIN");
+}
+
 int mv_db_begin(mv_db *db)
 {
     if (db->lost || db->in_tx) {
         return -1;
     }
-    if (run_command(db, "BEGIN", "BEGIN") != 0) {
+    if (begin_command(db) != 0) {
         /* A connection that died while idle gets one more chance. */
         if (!db->lost || reconnect(db) != 0) {
             return -1;
         }
         db->lost = db->failed = 0;
-        if (run_command(db, "BEGIN", "BEGIN") != 0) {
+        if (begin_command(db) != 0) {
             return -1;
         }
     }

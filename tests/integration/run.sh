@@ -19,14 +19,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pgport=$(free_port)
-pg_init "$T" "$pgport" "fsync = off" "synchronous_commit = off" \
-    "full_page_writes = off"
-pg_start "$T"
-pg_create_db "$pgport"
-migrate "$pgport" >/dev/null
-new_secret "$T/jwt.secret" 48
-new_secret "$T/admin.key" 24
+test_pg_up "$T"
+pgport=$(pg_port "$T")
 port=$("$ENV" httpd-start main) || exit 1
 
 export MV_TEST_URL="http://127.0.0.1:$port"
@@ -41,13 +35,5 @@ for t in "$@"; do
     "$t" 2>&1 || fail=1
 done
 
-crashes=$(grep -h 'exit signal' "$T"/httpd-*/error.log 2>/dev/null)
-if [ -n "$crashes" ]; then
-    echo "FAIL: httpd children died on a signal:"; echo "$crashes"; fail=1
-fi
-open_tx=$(mv_psql "$pgport" -U postgres -d postgres -tAc \
-    "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
-if [ "$open_tx" != 0 ]; then
-    echo "FAIL: $open_tx connections left idle in a transaction"; fail=1
-fi
+test_run_checks "$T" "$pgport" || fail=1
 exit $fail
