@@ -38,19 +38,24 @@ run_mode() {
     t0=$(date +%s)
 
     echo "Include \"$MV_ROOT/tests/cluster/host.conf\"" >"$T/host.conf"
+    # A server whose default time zone and date style are not what the
+    # module reads (+05:30 has no whole-hour offset): only the module's own
+    # settings, per session or per transaction, make times come out right.
+    local pg_defaults=("timezone = 'Asia/Kolkata'" "datestyle = 'SQL, DMY'")
     case $mode in
     direct)
-        test_pg_up "$T" ;;
+        test_pg_up "$T" "${pg_defaults[@]}" ;;
     pgbouncer-transaction)
         # PgBouncer's 20 server connections are all PostgreSQL sees: its
         # max_connections is far below the 72 the hosts may open.
-        test_pg_up "$T" "max_connections = 30"
+        test_pg_up "$T" "${pg_defaults[@]}" "max_connections = 30"
         pool=20
         echo "MocaverseDBPooling transaction" >>"$T/host.conf" ;;
     pgbouncer-session)
         # A session holds its server connection while the host keeps it
         # pooled: the pool must cover every connection the hosts keep.
-        test_pg_up "$T" "max_connections = $(( HOST_CONNECTIONS + 10 ))"
+        test_pg_up "$T" "${pg_defaults[@]}" \
+            "max_connections = $(( HOST_CONNECTIONS + 10 ))"
         pool=$HOST_CONNECTIONS ;;
     *) die "unknown mode $mode" ;;
     esac

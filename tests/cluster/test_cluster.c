@@ -539,6 +539,56 @@ static void load_client(int i, void *arg)
     }
 }
 
+/* 1 if s is "YYYY-MM-DDTHH:MM:SSZ" (what the module writes for times). */
+static int rfc3339_utc(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+    if (!s || strlen(s) != sizeof shape - 1) {
+        return 0;
+    }
+    for (size_t i = 0; shape[i]; i++) {
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The wallet and /me of a client after the load, through the balancer:
+ * the balance and entries the audit counted, and times in UTC although
+ * the cluster's PostgreSQL runs with another TimeZone and DateStyle
+ * (tests/cluster/run.sh), which only the module's own settings undo,
+ * per session or, under transaction pooling, per transaction.
+ */
+static void client_reads_its_wallet(int done, const rw_user *u)
+{
+    char path[64];
+    mv_resp *r;
+    json_t *list, *entry;
+    size_t i;
+
+    snprintf(path, sizeof path, "/users/%lld/wallet?limit=200", u->id);
+    r = mv_http("GET", path, NULL, u->headers);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(mv_json_int(r, "balance"), (long long)done * LOAD_POINTS);
+    list = json_object_get(r->json, "transactions");
+    assert_int_equal(json_array_size(list), done);
+    json_array_foreach(list, i, entry)
+    {
+        assert_int_equal(json_integer_value(json_object_get(entry, "amount")),
+                         LOAD_POINTS);
+        assert_true(rfc3339_utc(
+            json_string_value(json_object_get(entry, "createdAt"))));
+    }
+    mv_resp_free(r);
+    r = mv_http("GET", "/me", NULL, u->headers);
+    assert_int_equal(r->status, 200);
+    assert_true(rfc3339_utc(mv_json_str(r, "createdAt")));
+    mv_resp_free(r);
+}
+
 /*
  * Runs the scan load with `fault`, then checks that every coupon a client
  * finished was credited to it exactly once, and audits.  Returns how many
@@ -572,6 +622,7 @@ static int scan_load_with(int (*fault)(void), int (*after)(void),
             mv_sql_int("SELECT balance FROM balances WHERE user_id = %lld",
                        c->user->id),
             (long long)c->done * LOAD_POINTS);
+        client_reads_its_wallet(c->done, c->user);
         scans += c->done;
         retried += c->retried;
         json_decref(c->tokens);
