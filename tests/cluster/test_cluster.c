@@ -367,30 +367,66 @@ static mv_resp *refresh_at(int host, const char *token)
     return r;
 }
 
-/* host.conf sets MocaverseRefreshReuseInterval 0: strict rotation. */
-static void refresh_rotated_on_one_host_is_refused_on_another(void **s)
+/* tests/cluster/host.conf: MocaverseRefreshReuseInterval 5. */
+#define REUSE_INTERVAL 5
+
+/* A new account's refresh token, and a refresh of it at host `at`: *next
+ * gets the successor.  Both malloc'd. */
+static char *rotated_at(int at, char **next)
 {
-    char *email = new_email(), *first, *second;
+    char *email = new_email(), *first;
     mv_resp *r = new_account(email);
-    (void)s;
 
     first = take_str(r, "refreshToken");
     mv_resp_free(r);
-    r = refresh_at(0, first);
+    r = refresh_at(at, first);
     assert_int_equal(r->status, 200);
-    second = take_str(r, "refreshToken");
+    *next = take_str(r, "refreshToken");
     mv_resp_free(r);
-    /* The rotated token on host b: refused, and its family revoked ... */
+    free(email);
+    return first;
+}
+
+/* Inside the reuse interval, another host handles a rotated token like
+ * the host that rotated it: a new pair in the same family. */
+static void
+refresh_rotated_on_one_host_is_handled_on_another_within_window(void **s)
+{
+    char *second, *first = rotated_at(0, &second);
+    mv_resp *r;
+    (void)s;
+
+    r = refresh_at(1, first);
+    assert_int_equal(r->status, 200);
+    assert_non_null(mv_json_str(r, "refreshToken"));
+    assert_string_not_equal(mv_json_str(r, "refreshToken"), second);
+    mv_resp_free(r);
+    /* The family lives on: the first successor still works on host c. */
+    r = refresh_at(2, second);
+    assert_int_equal(r->status, 200);
+    mv_resp_free(r);
+    free(first);
+    free(second);
+}
+
+/* After the interval, another host refuses the rotated token and revokes
+ * its family, so the newest token is refused on a third host. */
+static void
+refresh_rotated_on_one_host_is_refused_on_another_after_window(void **s)
+{
+    char *second, *first = rotated_at(0, &second);
+    mv_resp *r;
+    (void)s;
+
+    sleep(REUSE_INTERVAL + 1);
     r = refresh_at(1, first);
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
-    /* ... so the newest token is refused on host c. */
     r = refresh_at(2, second);
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
     free(first);
     free(second);
-    free(email);
 }
 
 /* ------------------------------------------------- faults under scan load */
@@ -711,7 +747,10 @@ int main(void)
         cmocka_unit_test(invite_code_with_n_uses_gives_n_accounts),
         cmocka_unit_test(scan_quota_is_one_for_the_cluster),
         cmocka_unit_test(lockout_is_one_for_the_cluster),
-        cmocka_unit_test(refresh_rotated_on_one_host_is_refused_on_another),
+        cmocka_unit_test(
+            refresh_rotated_on_one_host_is_handled_on_another_within_window),
+        cmocka_unit_test(
+            refresh_rotated_on_one_host_is_refused_on_another_after_window),
         cmocka_unit_test(host_killed_mid_scan_load_loses_nothing),
         cmocka_unit_test(host_restarted_gracefully_under_load_loses_nothing),
         cmocka_unit_test(pooler_killed_mid_scan_load_loses_nothing),
