@@ -1,8 +1,9 @@
 # scripts/lib.sh — the one place that knows how to start a private
-# PostgreSQL cluster and a private httpd with the module.  Sourced by
-# run.sh (make run), tests/integration/run.sh (make test) and the bench.
-# Works as root (PostgreSQL runs as postgres, httpd children as www-data)
-# and as an ordinary user.
+# PostgreSQL cluster, a private httpd with the module, and the HAProxy and
+# PgBouncer in front of them.  Sourced by run.sh (make run),
+# tests/integration/run.sh (make test), tests/cluster/run.sh (make
+# test-cluster) and the bench.  Works as root (PostgreSQL and PgBouncer
+# run as postgres, httpd children as www-data) and as an ordinary user.
 
 MV_ROOT=${MV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
