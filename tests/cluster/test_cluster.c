@@ -446,9 +446,10 @@ refresh_rotated_on_one_host_is_refused_on_another_after_window(void **s)
 typedef struct {
     rw_user *user;
     json_t *tokens;
-    int done;    /* coupons with a final answer */
-    int retried; /* answers that said "try again" */
-    int wrong;   /* answers that must never come */
+    int done;     /* coupons with a final answer */
+    int retried;  /* answers that said "try again" */
+    int replayed; /* 200s with Idempotent-Replayed: true */
+    int wrong;    /* answers that must never come */
 } client;
 
 typedef struct {
@@ -471,7 +472,8 @@ static int try_again(const mv_resp *r)
 }
 
 /* Scans one coupon with an Idempotency-Key until the answer is final;
- * returns 1 if it is a right one (credited to this client once). */
+ * returns 1 if it is the right one: 200 with the coupon's points, first
+ * time or replayed (a 409 would be a second redemption attempt run). */
 static int scan_until_final(client *c, const char *token)
 {
     char key[128], *body = scan_body(token);
@@ -481,7 +483,6 @@ static int scan_until_final(client *c, const char *token)
     snprintf(key, sizeof key, "Idempotency-Key: scan-%s", token);
     for (int attempt = 0; attempt < RETRY_MAX; attempt++) {
         mv_resp *r = mv_http("POST", "/scan", body, headers);
-        json_t *mine = json_object_get(r->json, "redeemedByYou");
         if (try_again(r)) {
             c->retried++;
             mv_resp_free(r);
@@ -489,9 +490,10 @@ static int scan_until_final(client *c, const char *token)
             continue;
         }
         if (r->status == 200 && mv_json_int(r, "points") == LOAD_POINTS) {
-            right = 1;
-        } else if (r->status == 409 && json_is_true(mine)) {
-            /* A repeat after a lost reply, answered from the database. */
+            /* A repeat whose first try committed gets the stored answer. */
+            char *replayed = mv_resp_header(r, "Idempotent-Replayed");
+            c->replayed += replayed && !strcmp(replayed, "true");
+            free(replayed);
             right = 1;
         } else {
             fprintf(stderr, "scan %s: wrong answer %ld %s\n", token, r->status,
