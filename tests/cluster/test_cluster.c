@@ -507,27 +507,37 @@ static int scan_until_final(client *c, const char *token)
     return right;
 }
 
-/* Runs SQL as the superuser (ALTER SYSTEM); 0 on success. */
-static int superuser_sql(const char *sql)
+/* Sets (value) or resets (NULL) synchronous_standby_names as the
+ * superuser and reloads the configuration; 0 on success. */
+static int set_sync_standby(const char *value)
 {
-    char *conninfo;
+    char *conninfo, *alter;
     PGconn *conn;
     PGresult *res;
     int rc;
 
     /* The last "user" of a conninfo string wins. */
-    if (asprintf(&conninfo, "%s user=postgres", getenv("MV_TEST_PGCONN")) < 0) {
+    if (asprintf(&conninfo, "%s user=postgres", getenv("MV_TEST_PGCONN")) < 0 ||
+        asprintf(&alter,
+                 value ? "ALTER SYSTEM SET synchronous_standby_names"
+                         " = '%s'"
+                       : "ALTER SYSTEM RESET synchronous_standby_names",
+                 value) < 0) {
         abort();
     }
     conn = PQconnectdb(conninfo);
-    res = PQexec(conn, sql);
-    rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
-    }
+    res = PQexec(conn, alter);
+    rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
     PQclear(res);
+    res = PQexec(conn, "SELECT pg_reload_conf()");
+    rc |= PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+    PQclear(res);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s", alter, PQerrorMessage(conn));
+    }
     PQfinish(conn);
     free(conninfo);
+    free(alter);
     return rc;
 }
 
@@ -542,16 +552,14 @@ static void fault_thread(load *l)
            LOAD_CLIENTS * LOAD_BEFORE) {
         usleep(10000);
     }
-    if (superuser_sql("ALTER SYSTEM SET synchronous_standby_names ="
-                      " 'mv_no_such_standby'; SELECT pg_reload_conf()") != 0) {
+    if (set_sync_standby("mv_no_such_standby") != 0) {
         l->fault_rc = -1;
     }
     usleep(500000); /* every client's next redemption now waits */
     if (l->fault() != 0) {
         l->fault_rc = -1;
     }
-    if (superuser_sql("ALTER SYSTEM RESET synchronous_standby_names;"
-                      " SELECT pg_reload_conf()") != 0) {
+    if (set_sync_standby(NULL) != 0) {
         l->fault_rc = -1;
     }
     __atomic_store_n(&l->fault_over, 1, __ATOMIC_SEQ_CST);
