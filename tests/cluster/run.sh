@@ -41,7 +41,10 @@ run_mode() {
     # A server whose default time zone and date style are not what the
     # module reads (+05:30 has no whole-hour offset): only the module's own
     # settings, per session or per transaction, make times come out right.
-    local pg_defaults=("timezone = 'Asia/Kolkata'" "datestyle = 'SQL, DMY'")
+    # synchronous_commit on (fsync stays off): the fault tests make commits
+    # wait for a synchronous standby that never comes (test_cluster.c).
+    local pg_defaults=("timezone = 'Asia/Kolkata'" "datestyle = 'SQL, DMY'"
+                       "synchronous_commit = on")
     case $mode in
     direct)
         test_pg_up "$T" "${pg_defaults[@]}" ;;
