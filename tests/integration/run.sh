@@ -60,4 +60,12 @@ for t in "$@"; do
 done
 
 test_run_checks "$T" "$pgport" || fail=1
+# Sanitizer reports (make test-asan): httpd children's in files of their
+# own (tests/asan/apache2), anything else in the error logs.
+if [ -n "$(cat "$T"/sanitizer/* 2>/dev/null)" ] ||
+    sanitizer_reports "$T"/httpd-*/error.log >/dev/null; then
+    echo "FAIL: sanitizer reports from httpd:"
+    cat "$T"/sanitizer/* 2>/dev/null; sanitizer_reports "$T"/httpd-*/error.log
+    fail=1
+fi
 exit $fail
