@@ -326,24 +326,26 @@ static PGresult *exec_implicit(mv_db *db, const mv_stmt *st,
 
 /*
  * Sends st once and returns libpq's result (NULL when nothing came back):
- * the statement prepared on this connection, or, under transaction
- * pooling, unnamed.
+ * the statement prepared on this connection, or unnamed (planned for this
+ * run) when asked or under transaction pooling.
  */
 static PGresult *run_statement(mv_db *db, const mv_stmt *st,
-                               const char *const *params)
+                               const char *const *params, int prepared)
 {
-    if (!db->pooled_tx) {
+    if (prepared && !db->pooled_tx) {
         return PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
                               NULL, 0);
     }
-    if (db->in_tx) {
-        return PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
-                            NULL, 0);
+    if (db->pooled_tx && !db->in_tx) {
+        return exec_implicit(db, st, params);
     }
-    return exec_implicit(db, st, params);
+    return PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
+                        NULL, 0);
 }
 
-PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+/* Runs st prepared, or planned for this run; see mv_db_exec. */
+static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
+                      int prepared)
 {
     int attempt;
 
@@ -351,12 +353,10 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         return NULL;
     }
     for (attempt = 0;; attempt++) {
-        PGresult *res = NULL;
-        ExecStatusType es;
+        if (!prepared || db->pooled_tx || prepare(db, st) == 0) {
+            PGresult *res = run_statement(db, st, params, prepared);
+            ExecStatusType es = PQresultStatus(res);
 
-        if (db->pooled_tx || prepare(db, st) == 0) {
-            res = run_statement(db, st, params);
-            es = PQresultStatus(res);
             if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
                 apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
                                           apr_pool_cleanup_null);
@@ -369,6 +369,17 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         }
         db->lost = 0;
     }
+}
+
+PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+{
+    return exec(db, st, params, 1);
+}
+
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params)
+{
+    return exec(db, st, params, 0);
 }
 
 /* Runs a transaction-control command; 0 on success. */

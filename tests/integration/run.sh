@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-test_pg_up "$T"
+test_pg_up "$T" "track_commit_timestamp = on"
 pgport=$(pg_port "$T")
 port=$("$ENV" httpd-start main) || exit 1
 
