@@ -21,12 +21,15 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
+# The console's browser test (headless chromium driven by playwright-core).
+BROWSER_TEST := tests/browser/run.sh
+BROWSER_DEPS := $(BUILD)/browser/node_modules/.installed
 # make bench: helpers linked with the core code, and the pgbench scripts
 # generated from the SQL the module prepares (once src/rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration console-test bench clean format format-check
 
 all: $(SO)
 
@@ -66,8 +69,20 @@ $(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integra
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: $(SO) $(IT_BIN)
-	@tests/integration/run.sh $(IT_BIN)
+integration: $(SO) $(IT_BIN) $(BROWSER_DEPS)
+	@tests/integration/run.sh $(IT_BIN) $(BROWSER_TEST)
+
+# The console's browser test alone, against its own httpd and PostgreSQL.
+console-test: $(SO) $(BROWSER_DEPS)
+	@tests/integration/run.sh $(BROWSER_TEST)
+
+# playwright-core at the version pinned in tests/browser/package-lock.json,
+# installed from the npm registry into build/browser (Debian's chromium runs it).
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@mkdir -p $(@D)
+	cp tests/browser/package.json tests/browser/package-lock.json $(BUILD)/browser/
+	cd $(BUILD)/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh

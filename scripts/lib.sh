@@ -113,9 +113,13 @@ httpd_conf() {
     local dir=$1 port=$2 pgport=$3 extra=${4:-}
     mkdir -p "$dir/htdocs"
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
+    # The console's files, copied beside the conf: httpd's children (www-data
+    # when started as root) may not be able to read the checkout's path.
+    rm -rf "$dir/console"; cp -R "$MV_ROOT/console" "$dir/console"
+    chmod -R a+rX "$dir/console"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
-        -e "s|@MODULES@|$HTTPD_MODULES|g" \
+        -e "s|@MODULES@|$HTTPD_MODULES|g" -e "s|@CONSOLE@|$dir/console|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
     [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"
     return 0

@@ -1,0 +1,127 @@
+// Users: search; a user's detail with the invite chain up to the root, the
+// invite tree drawn down to a chosen depth with counts per level, and the
+// actions disable/enable and revoke sessions.
+import { api, listItems } from '../api.js';
+import { h, field, select, status, fmt, table, newIdempotencyKey } from '../dom.js';
+
+export async function render(id) {
+  return id ? detail(id) : list();
+}
+
+async function list() {
+  const search = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find users' },
+    field('E-mail, phone or id', h('input', { name: 'q', type: 'search', placeholder: 'ann@ or +49151 or 42' }),
+      'An e-mail or phone prefix, or a user id.'),
+    h('button', { type: 'submit' }, 'Search'));
+  const results = h('div', { id: 'user-list' });
+  const listStatus = status();
+  let nextBefore = null;
+  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load more');
+  async function load(append) {
+    const q = new FormData(search).get('q').trim();
+    const answer = await api('GET', 'admin/users', { query: { q, limit: 50, before: append ? nextBefore : '' } });
+    nextBefore = answer.nextBefore ?? null;
+    more.hidden = !nextBefore;
+    const rows = table('Users', [
+      ['User', (u) => h('a', { href: `#/users/${u.id}` }, fmt.who(u))],
+      ['Id', (u) => u.id],
+      ['Phone', (u) => u.phone ?? '–'],
+      ['Joined', (u) => fmt.time(u.createdAt)],
+      ['Invited by', (u) => inviterLink(u.invitedBy)],
+      ['Invitees', (u) => fmt.num(u.invitees)],
+      ['Balance', (u) => fmt.num(u.balance)],
+      ['Status', (u) => stateTag(u)],
+    ], listItems(answer), { empty: 'No user matches.' });
+    if (append) results.querySelector('tbody')?.append(...rows.querySelectorAll('tbody tr'));
+    else results.replaceChildren(rows);
+  }
+  const guarded = (append) => load(append).then(listStatus.clear, (e) => listStatus.fail(e.describe()));
+  search.addEventListener('submit', (event) => { event.preventDefault(); guarded(false); });
+  more.addEventListener('click', () => guarded(true));
+  await load(false);
+  return h('div', { class: 'page' }, h('h1', { tabindex: -1 }, 'Users'), search, listStatus.el, results, more);
+}
+
+// invitedBy is the inviting user (an object or an id), or null for a user
+// who came with a root code or none.
+function inviterLink(invitedBy) {
+  if (invitedBy === null || invitedBy === undefined) return '–';
+  const id = typeof invitedBy === 'object' ? invitedBy.id : invitedBy;
+  return h('a', { href: `#/users/${id}` }, typeof invitedBy === 'object' ? fmt.who(invitedBy) : `user ${id}`);
+}
+
+function stateTag(user) {
+  return h('span', { class: `tag ${user.disabled ? 'disabled' : 'active'}` }, user.disabled ? 'disabled' : 'active');
+}
+
+async function detail(id, depth = 3, message = '') {
+  const answer = await api('GET', `admin/users/${encodeURIComponent(id)}`, { query: { depth } });
+  const user = answer.user ?? answer;
+  const note = status();
+  if (message) note.ok(message);
+  const act = (path, done) => async () => {
+    try {
+      await api('POST', `admin/users/${user.id}/${path}`, { idempotencyKey: newIdempotencyKey() });
+      page.replaceWith(await detail(id, depth, done));
+    } catch (error) {
+      note.fail(error.describe());
+    }
+  };
+  const depthPicker = select('depth', [1, 2, 3, 4, 5].map((d) => [String(d), String(d)]), String(depth));
+  depthPicker.addEventListener('change', async () => {
+    page.replaceWith(await detail(id, Number(depthPicker.value)));
+    document.querySelector('#user-detail select[name="depth"]')?.focus();
+  });
+
+  const page = h('div', { class: 'page', id: 'user-detail' },
+    h('p', null, h('a', { href: '#/users' }, '← All users')),
+    h('h1', { tabindex: -1 }, fmt.who(user), ' ', stateTag(user)),
+    h('dl', { class: 'facts' },
+      fact('Id', user.id), fact('E-mail', user.email ?? '–'), fact('Phone', user.phone ?? '–'),
+      fact('Joined', fmt.time(user.createdAt)), fact('Balance', fmt.num(user.balance)),
+      fact('Invitees', fmt.num(user.invitees)),
+      user.inviteCode && fact('Invite code', h('code', { class: 'code' }, user.inviteCode.code ?? user.inviteCode))),
+    h('div', { class: 'actions' },
+      user.disabled
+        ? h('button', { type: 'button', onclick: act('enable', 'Enabled.') }, 'Enable user')
+        : h('button', { type: 'button', class: 'danger', onclick: act('disable', 'Disabled: sessions revoked, tokens refused.') }, 'Disable user'),
+      h('button', { type: 'button', class: 'quiet', onclick: act('revoke-sessions', 'Every session of this user was revoked.') }, 'Revoke sessions')),
+    note.el,
+    h('section', { 'aria-labelledby': 'chain-title' },
+      h('h2', { id: 'chain-title' }, 'Invited through'), chain(answer.chain ?? [], user)),
+    h('section', { 'aria-labelledby': 'tree-title' },
+      h('h2', { id: 'tree-title' }, 'Invite tree'),
+      h('div', { class: 'filters' }, field('Depth', depthPicker)),
+      levels(answer.levels ?? []),
+      tree(user, answer.invitees ?? [])));
+  return page;
+}
+
+function fact(term, value) {
+  return [h('dt', null, term), h('dd', null, value)];
+}
+
+// The chain from the root down to this user: root code → … → inviter → user.
+function chain(links, user) {
+  const fromRoot = [...links].reverse();
+  return h('ol', { class: 'chain', 'aria-label': 'Invite chain from the root' },
+    h('li', null, h('span', { class: 'tag' }, 'root code')),
+    fromRoot.map((u) => h('li', null, h('a', { href: `#/users/${u.id}` }, fmt.who(u)))),
+    h('li', { 'aria-current': 'true' }, h('strong', null, fmt.who(user))));
+}
+
+function levels(counts) {
+  if (counts.length === 0) return h('p', { class: 'empty' }, 'No invitees.');
+  return h('ul', { class: 'levels', 'aria-label': 'Invitees per level' },
+    counts.map((l) => h('li', null, h('span', null, `Level ${l.depth}`), h('strong', null, fmt.num(l.count)))));
+}
+
+// The tree as nested lists (CSS draws the branches): readable by a screen
+// reader as it is, and each node links to that user's own detail.
+function tree(user, invitees) {
+  const node = (u, children) => h('li', null,
+    h('a', { href: `#/users/${u.id}`, class: u.disabled ? 'is-disabled' : null }, fmt.who(u)),
+    u.invitees > (children?.length ?? 0) && !children?.length ? h('small', null, ` +${u.invitees} below`) : null,
+    children?.length ? h('ul', null, children.map((c) => node(c, c.children ?? []))) : null);
+  return h('ul', { class: 'tree', 'aria-label': `Invite tree of ${fmt.who(user)}` }, node(user, invitees));
+}
