@@ -48,12 +48,8 @@ export async function render() {
       filters, listStatus.el, results, more));
 }
 
-function codeState(code) {
-  if (code.disabled) return 'disabled';
-  if (code.expiresAt && new Date(code.expiresAt) <= new Date()) return 'expired';
-  if (code.remaining <= 0) return 'used up';
-  return 'active';
-}
+// active, used_up, expired or disabled, as the server decides it.
+const codeState = (code) => (code.status ?? 'active').replace('_', ' ');
 
 function codeTable(rows, reload) {
   return table('Invite codes', [

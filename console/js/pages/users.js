@@ -56,7 +56,8 @@ function stateTag(user) {
 
 async function detail(id, depth = 3, message = '') {
   const answer = await api('GET', `admin/users/${encodeURIComponent(id)}`, { query: { depth } });
-  const user = answer.user ?? answer;
+  const user = answer;
+  const tree = answer.tree ?? { levels: [], nodes: [] };
   const note = status();
   if (message) note.ok(message);
   const act = (path, done) => async () => {
@@ -80,7 +81,9 @@ async function detail(id, depth = 3, message = '') {
       fact('Id', user.id), fact('E-mail', user.email ?? '–'), fact('Phone', user.phone ?? '–'),
       fact('Joined', fmt.time(user.createdAt)), fact('Balance', fmt.num(user.balance)),
       fact('Invitees', fmt.num(user.invitees)),
-      user.inviteCode && fact('Invite code', h('code', { class: 'code' }, user.inviteCode.code ?? user.inviteCode))),
+      user.inviteCode && fact('Invite code', [h('code', { class: 'code' }, user.inviteCode.code),
+        ` ${fmt.num(user.inviteCode.used)} used, ${fmt.num(user.inviteCode.remaining)} left`,
+        user.inviteCode.disabled ? ' (disabled)' : ''])),
     h('div', { class: 'actions' },
       user.disabled
         ? h('button', { type: 'button', onclick: act('enable', 'Enabled.') }, 'Enable user')
@@ -92,8 +95,9 @@ async function detail(id, depth = 3, message = '') {
     h('section', { 'aria-labelledby': 'tree-title' },
       h('h2', { id: 'tree-title' }, 'Invite tree'),
       h('div', { class: 'filters' }, field('Depth', depthPicker)),
-      levels(answer.levels ?? []),
-      tree(user, answer.invitees ?? [])));
+      levels(tree.levels ?? []),
+      tree.truncated ? h('p', { class: 'hint' }, 'Only the first invitees are drawn; the counts per level are complete.') : null,
+      drawTree(user, tree.nodes ?? [])));
   return page;
 }
 
@@ -101,12 +105,14 @@ function fact(term, value) {
   return [h('dt', null, term), h('dd', null, value)];
 }
 
-// The chain from the root down to this user: root code → … → inviter → user.
+// The chain from the root down to this user.  The answer lists it from the
+// inviter up; its last link has no id when it starts at a root code.
 function chain(links, user) {
   const fromRoot = [...links].reverse();
   return h('ol', { class: 'chain', 'aria-label': 'Invite chain from the root' },
-    h('li', null, h('span', { class: 'tag' }, 'root code')),
-    fromRoot.map((u) => h('li', null, h('a', { href: `#/users/${u.id}` }, fmt.who(u)))),
+    fromRoot.map((link) => h('li', null, link.id === null || link.id === undefined
+      ? h('span', { class: 'tag' }, 'root code ', h('code', null, link.code ?? ''))
+      : h('a', { href: `#/users/${link.id}` }, fmt.who(link)))),
     h('li', { 'aria-current': 'true' }, h('strong', null, fmt.who(user))));
 }
 
@@ -116,12 +122,21 @@ function levels(counts) {
     counts.map((l) => h('li', null, h('span', null, `Level ${l.depth}`), h('strong', null, fmt.num(l.count)))));
 }
 
-// The tree as nested lists (CSS draws the branches): readable by a screen
-// reader as it is, and each node links to that user's own detail.
-function tree(user, invitees) {
-  const node = (u, children) => h('li', null,
-    h('a', { href: `#/users/${u.id}`, class: u.disabled ? 'is-disabled' : null }, fmt.who(u)),
-    u.invitees > (children?.length ?? 0) && !children?.length ? h('small', null, ` +${u.invitees} below`) : null,
-    children?.length ? h('ul', null, children.map((c) => node(c, c.children ?? []))) : null);
-  return h('ul', { class: 'tree', 'aria-label': `Invite tree of ${fmt.who(user)}` }, node(user, invitees));
+// The tree as nested lists (CSS draws the branches), built from the flat
+// nodes by invitedBy: readable by a screen reader as it is, and each node
+// links to that user's own detail.
+function drawTree(user, nodes) {
+  const children = new Map();
+  for (const n of nodes) {
+    if (!children.has(n.invitedBy)) children.set(n.invitedBy, []);
+    children.get(n.invitedBy).push(n);
+  }
+  const node = (u) => {
+    const below = children.get(u.id) ?? [];
+    return h('li', null,
+      h('a', { href: `#/users/${u.id}`, class: u.disabled ? 'is-disabled' : null }, fmt.who(u)),
+      u.disabled ? h('small', null, ' (disabled)') : null,
+      below.length ? h('ul', null, below.map(node)) : null);
+  };
+  return h('ul', { class: 'tree', 'aria-label': `Invite tree of ${fmt.who(user)}` }, node(user));
 }
