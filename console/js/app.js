@@ -72,6 +72,7 @@ async function route() {
     view.replaceChildren(content);
     const heading = view.querySelector('h1');
     document.title = `${heading?.textContent ?? 'Console'} – mocaverse console`;
+    heading?.focus({ preventScroll: true }); // a screen reader announces the new page
   } catch (error) {
     if (ticket !== rendering || error.status === 403) return;
     view.replaceChildren();

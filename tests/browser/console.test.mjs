@@ -223,8 +223,9 @@ test('root codes made in the console are listed, disabled and edited', async () 
   await page.getByLabel('Code', { exact: true }).fill(second);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('button', { name: `Edit ${second}` }).click();
-  await page.getByLabel('Remaining uses').fill('2');
-  await page.getByRole('button', { name: 'Save' }).click();
+  const editor = page.locator('form.inline-edit:not([hidden])');
+  await editor.getByLabel('Remaining uses').fill('2');
+  await editor.getByRole('button', { name: 'Save' }).click();
   await page.locator('#invite-list td[data-label="Remaining"]', { hasText: /^2$/ }).waitFor();
 
   await page.getByLabel('Code', { exact: true }).fill('');
@@ -348,13 +349,22 @@ test('the controls are labelled and reachable by keyboard', async () => {
     .filter((el) => !el.closest('[hidden]') && !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
     .map((el) => el.outerHTML));
   assert.deepEqual(unlabelled, []);
-  // Tab from the top reaches the navigation and the first form control.
-  await page.locator('body').focus();
-  const reached = new Set();
-  for (let i = 0; i < 12; i++) {
+  // From the page's heading (where the console puts the focus), Tab goes on
+  // to the forms and Shift+Tab back to the navigation; Enter follows a link.
+  const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.labels?.[0]?.textContent);
+  await page.getByRole('heading', { level: 1, name: 'Invite codes' }).focus();
+  const forward = [];
+  for (let i = 0; i < 12 && forward.at(-1) !== 'Create root codes'; i++) {
     await page.keyboard.press('Tab');
-    reached.add(await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id));
+    const now = await focused();
+    if (now !== forward.at(-1)) forward.push(now); // a date field has several stops
   }
-  assert.ok(reached.has('Users'), `Tab reaches the navigation: ${[...reached]}`);
+  assert.deepEqual(forward, ['How many codes', 'Uses per code', 'Expires (UTC)', 'Create root codes']);
+  await page.getByRole('heading', { level: 1, name: 'Invite codes' }).focus();
+  let reached = null;
+  for (let i = 0; i < 6 && reached !== 'Users'; i++) { await page.keyboard.press('Shift+Tab'); reached = await focused(); }
+  assert.equal(reached, 'Users', 'Shift+Tab reaches the navigation');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
   assertNoProblems();
 });

@@ -29,7 +29,9 @@ export async function render() {
 
 function batchTable(rows, reload) {
   return table('Coupon batches', [
-    ['Batch', (b) => h('span', null, h('strong', null, b.name ?? `batch ${b.id}`), h('br'), h('small', null, `#${b.id}`, b.sku ? ` · SKU ${b.sku}` : ''))],
+    ['Batch', (b) => h('span', null, h('strong', null, b.name ?? `batch ${b.id}`),
+      b.voidedAt ? [' ', h('span', { class: 'tag disabled' }, 'void')] : null,
+      h('br'), h('small', null, `#${b.id}`, b.sku ? ` · SKU ${b.sku}` : ''))],
     ['Points', (b) => fmt.num(b.points)],
     ['Redeemed', (b) => h('span', { class: 'progress' },
       h('progress', { max: String(b.count || 1), value: String(b.redeemed), 'aria-label': `Batch ${b.id} redeemed` }),
@@ -69,7 +71,7 @@ function actions(batch, reload) {
   };
   return h('div', { class: 'actions' },
     h('button', { type: 'button', class: 'small', onclick: csv }, 'CSV', label.cloneNode(true)),
-    h('button', { type: 'button', class: 'small danger', onclick: voidBatch, disabled: unredeemed <= 0 }, 'Void', label),
+    h('button', { type: 'button', class: 'small danger', onclick: voidBatch, disabled: Boolean(batch.voidedAt) || unredeemed <= 0 }, 'Void', label),
     note.el);
 }
 

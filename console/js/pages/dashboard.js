@@ -48,8 +48,8 @@ const sum = (buckets, pick) => buckets.reduce((total, b) => total + (Number(pick
 
 function dashboard(a) {
   const buckets = a.buckets ?? [];
-  const signupsEmail = (b) => b.signups?.email ?? 0;
-  const signupsOtp = (b) => b.signups?.otp ?? 0;
+  const signupsEmail = (b) => b.signupsEmail ?? 0;
+  const signupsOtp = (b) => b.signupsOtp ?? 0;
   const figures = h('div', { class: 'figures' },
     figure('signups', 'Sign-ups', sum(buckets, (b) => signupsEmail(b) + signupsOtp(b))),
     figure('invite-uses', 'Invite uses', sum(buckets, (b) => b.inviteUses)),
