@@ -86,6 +86,16 @@ int mv_accounts_reply_invite(mv_req *q, mv_invite_result res);
  */
 int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id);
 
+/* -------------------------------------------------------------- accounts */
+
+/*
+ * Whether the bearer's account (q->user_id) may act: 1 when it exists and
+ * is not disabled, 0 when not (answer 401), -1 on a database failure.
+ * Every route that takes an access token asks this before its handler
+ * runs (dispatch.c), so a disable applies from its commit on.
+ */
+int mv_accounts_user_active(mv_req *q);
+
 /* ----------------------------------------------------------------- tokens */
 
 typedef enum {

@@ -156,6 +156,24 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
     return -1;
 }
 
+/* -------------------------------------------------------------- accounts */
+
+static const mv_stmt STMT_USER_ACTIVE = {
+    "mv_user_active", 1,
+    "SELECT 1 FROM users WHERE id = $1::bigint AND disabled_at IS NULL"};
+
+int mv_accounts_user_active(mv_req *q)
+{
+    const char *params[1] = {mv_int_param(q, q->user_id)};
+    PGresult *res;
+
+    if (!mv_db_get(q) ||
+        !(res = mv_db_exec(q->db, &STMT_USER_ACTIVE, params))) {
+        return -1;
+    }
+    return PQntuples(res) == 1;
+}
+
 /* ----------------------------------------------------------------- tokens */
 
 /*
@@ -164,7 +182,8 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
  */
 static const mv_stmt STMT_TOKENS_ISSUE = {
     "mv_tokens_issue", 3,
-    "WITH u AS (SELECT id, email, phone FROM users WHERE id = $1),"
+    "WITH u AS (SELECT id, email, phone FROM users"
+    "           WHERE id = $1 AND disabled_at IS NULL),"
     " f AS (INSERT INTO refresh_families (user_id, expires_at)"
     "       SELECT id, now() + $2::bigint * interval '1 second' FROM u"
     "       RETURNING id),"
@@ -193,7 +212,7 @@ static const mv_stmt STMT_TOKENS_ROTATE = {
     "         SELECT family_id, $2 FROM old RETURNING family_id)"
     " SELECT u.id, u.email, u.phone, c.code, c.remaining"
     "   FROM old JOIN new USING (family_id)"
-    "   JOIN users u ON u.id = old.user_id"
+    "   JOIN users u ON u.id = old.user_id AND u.disabled_at IS NULL"
     "   LEFT JOIN invite_codes c ON c.owner_id = u.id"};
 
 /* A rotated token presented again: its whole family is revoked. */

@@ -5,12 +5,18 @@
  * (415, 413, 400), then run the handler.
  */
 #include "mv.h"
+#include "mv_accounts.h"
+#include "mv_admin.h"
 #include "mv_jwt.h"
 
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
-    mv_system_routes, mv_auth_routes, mv_invite_routes, mv_otp_routes,
-    mv_coupon_routes, mv_scan_routes, mv_wallet_routes, NULL,
+    mv_system_routes,          mv_auth_routes,
+    mv_invite_routes,          mv_otp_routes,
+    mv_coupon_routes,          mv_scan_routes,
+    mv_wallet_routes,          mv_admin_invite_routes,
+    mv_admin_user_routes,      mv_admin_batch_routes,
+    mv_admin_analytics_routes, NULL,
 };
 
 typedef enum { FOUND, WRONG_METHOD, NOT_FOUND } lookup_result;
@@ -202,9 +208,17 @@ static int authorize(mv_req *q)
     if (need & MV_ADMIN) {
         q->is_admin = mv_auth_admin(q);
     }
-    if ((need & MV_BEARER) && !q->is_admin && !authenticate_bearer(q)) {
-        return refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
-                      "A valid access token is required.");
+    if ((need & MV_BEARER) && !q->is_admin) {
+        /* A disabled or deleted account's tokens are refused at once. */
+        int active = authenticate_bearer(q) ? mv_accounts_user_active(q) : 0;
+        if (active < 0) {
+            mv_reply_db_error(q);
+            return 1;
+        }
+        if (!active) {
+            return refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
+                          "A valid access token is required.");
+        }
     }
     if (need == MV_ADMIN && !q->is_admin) {
         return refuse(q, HTTP_FORBIDDEN, "forbidden",
@@ -219,7 +233,7 @@ int mv_dispatch(request_rec *r)
         ap_get_module_config(r->per_dir_config, &mocaverse_module);
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path, *allow, *method;
-    int per_user;
+    int per_user, rc;
 
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config, &mocaverse_module);
@@ -250,5 +264,9 @@ int mv_dispatch(request_rec *r)
         ((q->route->flags & MV_BODY) && parse_body(q))) {
         return OK;
     }
-    return q->route->handler(q);
+    rc = q->route->handler(q);
+    if (mv_audit_wanted(q)) {
+        mv_audit_refused(q);
+    }
+    return rc;
 }

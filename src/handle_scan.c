@@ -14,7 +14,6 @@
 
 #define SCAN_DEVICE_ID_MAX 128 /* code points */
 #define SCAN_GPS_MAX 256       /* bytes of its text form */
-#define SQLSTATE_FOREIGN_KEY "23503"
 
 static const mv_stmt STMT_REDEEM = {
     "mv_scan_redeem", MV_SQL_SCAN_REDEEM_NPARAMS, MV_SQL_SCAN_REDEEM};
@@ -90,22 +89,32 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     return 0;
 }
 
-/* The 404/409/410 reply for a token that redeemed nothing. */
-static int scan_refused(mv_req *q, mv_db *db, const char *token)
+/* The 401/404/409/410 reply for a token that redeemed nothing. */
+static int scan_refused(mv_req *q, mv_db *db, const char *token,
+                        const char *user)
 {
-    const char *params[] = {token};
+    const char *params[] = {token, user};
     PGresult *res = mv_db_exec(db, &STMT_STATUS, params);
 
     if (!res) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) == 0) {
+    if (*PQgetvalue(res, 0, 0) != 't') {
+        /* Disabled or deleted since the token was checked. */
+        return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
+                              "A valid access token is required.");
+    }
+    if (PQgetisnull(res, 0, 1)) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
     }
-    if (*PQgetvalue(res, 0, 0) == 't') {
+    if (*PQgetvalue(res, 0, 1) == 't') {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
                               "This coupon has already been redeemed.");
+    }
+    if (*PQgetvalue(res, 0, 2) == 't') {
+        return mv_reply_error(q, HTTP_GONE, "coupon_void",
+                              "This coupon has been voided.");
     }
     return mv_reply_error(q, HTTP_GONE, "coupon_expired",
                           "This coupon has expired.");
@@ -133,15 +142,10 @@ static int scan(mv_req *q)
     params[2] = device;
     params[3] = gps;
     if (!(res = mv_db_exec(db, &STMT_REDEEM, params))) {
-        if (!strcmp(mv_db_sqlstate(db), SQLSTATE_FOREIGN_KEY)) {
-            /* A valid token for a user who has since been deleted. */
-            return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                                  "A valid access token is required.");
-        }
         return mv_reply_db_error(q);
     }
     if (PQntuples(res) == 0) {
-        return scan_refused(q, db, token);
+        return scan_refused(q, db, token, params[1]);
     }
     return mv_reply_json(
         q, HTTP_OK,

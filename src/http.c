@@ -57,11 +57,14 @@ int mv_reply_json(mv_req *q, int status, json_t *body)
 
 int mv_reply_error(mv_req *q, int status, const char *code, const char *message)
 {
+    /* Kept for the audit trail of refused admin actions (admin.c). */
+    apr_table_setn(q->r->notes, "mv-error-code", code);
     return mv_reply_json(q, status, mv_error_body(code, message, NULL));
 }
 
 int mv_reply_invalid(mv_req *q)
 {
+    apr_table_setn(q->r->notes, "mv-error-code", "validation_failed");
     return mv_reply_json(q, HTTP_BAD_REQUEST,
                          mv_error_body("validation_failed",
                                        "The request has invalid fields.",

@@ -1,0 +1,127 @@
+-- 007_admin.sql — what the operator's routes (/admin/...) need: disabled
+-- accounts, voided coupons, the audit trail, the indexes that keep every
+-- admin list fast, and a daily roll-up that keeps analytics fast.
+--
+-- Applies on a database that already holds data: new columns are
+-- nullable or have constant defaults (no table rewrite), and the roll-up
+-- starts empty and is filled by the first analytics call (stats_refresh).
+
+-- A disabled user cannot sign in, refresh, or use an access token on any
+-- route that touches the database (docs/admin.md).
+ALTER TABLE users ADD COLUMN disabled_at timestamptz;
+
+-- A voided coupon can no longer be redeemed; a redeemed one is never voided.
+ALTER TABLE coupons ADD COLUMN voided_at timestamptz;
+ALTER TABLE coupons ADD CONSTRAINT coupons_void_unredeemed
+    CHECK (voided_at IS NULL OR redeemed_at IS NULL);
+ALTER TABLE coupon_batches ADD COLUMN voided_at timestamptz;
+ALTER TABLE coupon_batches ADD COLUMN voided integer NOT NULL DEFAULT 0;
+
+-- Every admin action (POST/PATCH under the admin key): written in the
+-- same transaction as its effect, or alone when it was refused.
+CREATE TABLE admin_audit (
+    id              bigserial PRIMARY KEY,
+    method          text NOT NULL,
+    route           text NOT NULL,          -- the route pattern, e.g. /admin/users/{id}/disable
+    target          text,                   -- what it acted on (id, code, batch)
+    client_ip       text,
+    status          integer NOT NULL,       -- HTTP status of the answer
+    outcome         text NOT NULL,          -- "ok" or the error code
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- Lists are newest first by id (the primary keys); these serve the filters.
+CREATE INDEX invite_codes_root_idx ON invite_codes (id) WHERE owner_id IS NULL;
+CREATE INDEX invite_codes_disabled_idx ON invite_codes (id) WHERE disabled;
+CREATE INDEX invite_codes_used_up_idx ON invite_codes (id) WHERE remaining = 0;
+CREATE INDEX invite_codes_expiring_idx ON invite_codes (id)
+    WHERE expires_at IS NOT NULL;
+CREATE INDEX invite_codes_code_prefix_idx ON invite_codes (code text_pattern_ops);
+-- Top inviters: user-owned codes by uses taken.
+CREATE INDEX invite_codes_used_idx ON invite_codes ((uses - remaining) DESC, id)
+    WHERE owner_id IS NOT NULL;
+CREATE INDEX users_email_prefix_idx ON users (lower(email) text_pattern_ops);
+CREATE INDEX users_phone_prefix_idx ON users (phone text_pattern_ops);
+-- A batch's coupons in id order (the CSV's keyset pages), and its
+-- redeemed ones (batch list, redemption rates).
+CREATE INDEX coupons_batch_id_idx ON coupons (batch_id, id);
+DROP INDEX coupons_batch_idx;
+CREATE INDEX coupons_batch_redeemed_idx ON coupons (batch_id)
+    WHERE redeemed_at IS NOT NULL;
+-- Days of activity: rows arrive in time order, so block ranges suffice.
+CREATE INDEX users_created_brin ON users USING brin (created_at);
+CREATE INDEX ledger_created_brin ON ledger USING brin (created_at);
+
+-- One row per finished UTC day: the figures of GET /admin/analytics.
+-- Each is additive over days, so any period is a sum of rows.
+CREATE TABLE stats_daily (
+    day                 date PRIMARY KEY,
+    signups_email       integer NOT NULL,  -- accounts with a password
+    signups_otp         integer NOT NULL,  -- accounts made by a one-time code
+    invite_uses         integer NOT NULL,  -- sign-ups with any invite code
+    user_invitees       integer NOT NULL,  -- ... with a code held by a user
+    codes_first_used    integer NOT NULL,  -- user codes used for the first time
+    invitee_first_scans integer NOT NULL,  -- user-code invitees' first scans
+    scans               integer NOT NULL,
+    points              bigint NOT NULL
+);
+
+-- The figures of UTC day d, computed from the tables themselves.
+CREATE FUNCTION stats_day(d date) RETURNS stats_daily
+LANGUAGE sql STABLE AS $$
+    WITH b AS (
+        SELECT d::timestamp AT TIME ZONE 'UTC' AS lo,
+               (d + 1)::timestamp AT TIME ZONE 'UTC' AS hi),
+    s AS (
+        SELECT u.id, u.created_at, u.password_hash IS NOT NULL AS by_email,
+               u.invited_by, c.owner_id IS NOT NULL AS by_user
+          FROM b, users u LEFT JOIN invite_codes c ON c.id = u.invited_by
+         WHERE u.created_at >= b.lo AND u.created_at < b.hi),
+    l AS (
+        SELECT user_id, amount FROM b, ledger
+         WHERE created_at >= b.lo AND created_at < b.hi AND type = 'scan')
+    SELECT d,
+        (SELECT count(*) FILTER (WHERE by_email) FROM s)::integer,
+        (SELECT count(*) FILTER (WHERE NOT by_email) FROM s)::integer,
+        (SELECT count(invited_by) FROM s)::integer,
+        (SELECT count(*) FILTER (WHERE by_user) FROM s)::integer,
+        (SELECT count(DISTINCT s.invited_by) FROM s
+          WHERE by_user AND NOT EXISTS (
+                SELECT 1 FROM b, users e WHERE e.invited_by = s.invited_by
+                   AND e.created_at < b.lo)
+        )::integer,
+        (SELECT count(DISTINCT l.user_id) FROM l
+           JOIN users u ON u.id = l.user_id
+           JOIN invite_codes c ON c.id = u.invited_by AND c.owner_id IS NOT NULL
+          WHERE NOT EXISTS (SELECT 1 FROM b, ledger e
+                             WHERE e.user_id = l.user_id AND e.type = 'scan'
+                               AND e.created_at < b.lo)
+        )::integer,
+        (SELECT count(*) FROM l)::integer,
+        (SELECT COALESCE(sum(amount), 0) FROM l)::bigint
+$$;
+
+-- Rolls up every finished day not yet in stats_daily (a day is finished
+-- ten minutes after its end, so late commits still land in it).  One
+-- caller at a time; the others wait and then find the work done.
+CREATE FUNCTION stats_refresh() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    first_day date;
+    last_day date := ((now() AT TIME ZONE 'UTC') - interval '10 minutes')::date - 1;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('mod_mocaverse stats_refresh'));
+    SELECT max(day) + 1 INTO first_day FROM stats_daily;
+    IF first_day IS NULL THEN
+        SELECT (created_at AT TIME ZONE 'UTC')::date INTO first_day
+          FROM users ORDER BY id LIMIT 1;
+    END IF;
+    IF first_day IS NULL OR first_day > last_day THEN
+        RETURN;
+    END IF;
+    INSERT INTO stats_daily
+    SELECT s.* FROM generate_series(first_day, last_day, interval '1 day') g,
+                    LATERAL stats_day(g::date) s
+    ON CONFLICT (day) DO NOTHING;
+END
+$$;
