@@ -116,6 +116,7 @@ async function downloadCsv(batchId) {
 
 before(async () => {
   assert.ok(BASE && ADMIN_KEY, 'MV_TEST_URL and MV_TEST_ADMIN_KEY come from tests/integration/run.sh');
+  rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   profile = mkdtempSync(join(tmpdir(), 'mv-chromium-'));
   context = await chromium.launchPersistentContext(profile, {

@@ -57,7 +57,7 @@ function dashboard(a) {
     figure('points', 'Points issued', sum(buckets, (b) => b.pointsIssued)),
     figure('k-factor', 'k-factor', a.kFactor === null || a.kFactor === undefined ? '–' : Number(a.kFactor).toFixed(2),
       'invitees per inviting user'));
-  const labels = buckets.map((b) => (b.start ?? '').slice(0, 10));
+  const labels = buckets.map((b) => (b.start ?? '').slice(5, 10)); // MM-DD
   const signupCanvas = h('canvas', { role: 'img', 'aria-label': 'Sign-ups per interval, by method' });
   const scanCanvas = h('canvas', { role: 'img', 'aria-label': 'Scans and points issued per interval' });
   const el = h('div', null, figures,
