@@ -369,3 +369,19 @@ test('the controls are labelled and reachable by keyboard', async () => {
   await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
   assertNoProblems();
 });
+
+test('the CSP refuses inline script and style on the page, and this test sees it', async () => {
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.inlineRan = true';
+    document.head.append(script);
+    document.body.setAttribute('style', 'background: red');
+    return window.inlineRan === true;
+  });
+  assert.equal(ran, false, 'an inline script ran');
+  await page.waitForTimeout(200); // violation events are queued
+  const seen = problems.splice(0);
+  assert.ok(seen.some((p) => /^CSP: script-src/.test(p)), `inline script reported: ${seen}`);
+  assert.ok(seen.some((p) => /^CSP: style-src/.test(p)), `inline style reported: ${seen}`);
+  assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 0, 0)');
+});
