@@ -1,30 +1,17 @@
 // Coupon batches: create with a form, redemption progress, CSV download
 // (fetched with the key in a header, then saved from a Blob), void.
-import { api, listItems } from '../api.js';
+import { api } from '../api.js';
 import { h, field, status, fmt, table, utcFromLocalInput, newIdempotencyKey, download } from '../dom.js';
+import { pagedList } from '../list.js';
 
 export async function render() {
-  const results = h('div', { id: 'batch-list' });
-  const listStatus = status();
-  let nextBefore = null;
-  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load more');
-  async function load(append) {
-    const answer = await api('GET', 'admin/coupon-batches', { query: { limit: 50, before: append ? nextBefore : '' } });
-    nextBefore = answer.nextBefore ?? null;
-    more.hidden = !nextBefore;
-    const list = batchTable(listItems(answer), () => guarded(false));
-    if (append) results.querySelector('tbody')?.append(...list.querySelectorAll('tbody tr'));
-    else results.replaceChildren(list);
-  }
-  const guarded = (append) => load(append).then(listStatus.clear, (e) => listStatus.fail(e.describe()));
-  more.addEventListener('click', () => guarded(true));
-
-  await load(false);
+  const list = pagedList({ id: 'batch-list', path: 'admin/coupon-batches', render: batchTable });
+  await list.load();
   return h('div', { class: 'page' },
     h('h1', { tabindex: -1 }, 'Coupon batches'),
-    createForm(() => guarded(false)),
+    createForm(list.reload),
     h('section', { 'aria-labelledby': 'batches-list-title' },
-      h('h2', { id: 'batches-list-title' }, 'All batches'), listStatus.el, results, more));
+      h('h2', { id: 'batches-list-title' }, 'All batches'), list.el));
 }
 
 function batchTable(rows, reload) {

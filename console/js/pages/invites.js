@@ -1,6 +1,7 @@
 // Invite codes: search and filter, create root codes, disable/enable, edit.
-import { api, listItems } from '../api.js';
+import { api } from '../api.js';
 import { h, field, select, status, fmt, table, utcFromLocalInput, newIdempotencyKey } from '../dom.js';
+import { pagedList } from '../list.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['used_up', 'Used up'],
   ['expired', 'Expired'], ['disabled', 'Disabled']];
@@ -14,38 +15,24 @@ export async function render() {
       h('input', { id: 'invites-root', name: 'root', type: 'checkbox' }),
       h('label', { for: 'invites-root' }, 'Root codes only')),
     h('button', { type: 'submit' }, 'Search'));
-  const results = h('div', { id: 'invite-list' });
-  const listStatus = status();
+  const list = pagedList({
+    id: 'invite-list',
+    path: 'admin/invite-codes',
+    query: () => {
+      const f = new FormData(filters);
+      return { q: f.get('q').trim(), status: f.get('status'), owner: f.get('owner'), root: f.get('root') ? 'true' : '' };
+    },
+    render: codeTable,
+  });
+  filters.addEventListener('submit', (event) => { event.preventDefault(); list.reload(); });
 
-  // Loads the first page for the current filters, or the next one.
-  let nextBefore = null;
-  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load more');
-  async function load(append) {
-    const f = new FormData(filters);
-    const answer = await api('GET', 'admin/invite-codes', {
-      query: {
-        q: f.get('q').trim(), status: f.get('status'), owner: f.get('owner'),
-        root: f.get('root') ? 'true' : '', limit: 50, before: append ? nextBefore : '',
-      },
-    });
-    const rows = listItems(answer);
-    nextBefore = answer.nextBefore ?? null;
-    more.hidden = !nextBefore;
-    const list = codeTable(rows, () => load(false));
-    if (append) results.querySelector('tbody')?.append(...list.querySelectorAll('tbody tr'));
-    else results.replaceChildren(list);
-  }
-  const guarded = (append) => load(append).then(listStatus.clear, (e) => listStatus.fail(e.describe()));
-  filters.addEventListener('submit', (event) => { event.preventDefault(); guarded(false); });
-  more.addEventListener('click', () => guarded(true));
-
-  await load(false);
+  await list.load();
   return h('div', { class: 'page' },
     h('h1', { tabindex: -1 }, 'Invite codes'),
-    createForm(() => guarded(false)),
+    createForm(list.reload),
     h('section', { 'aria-labelledby': 'invites-list-title' },
       h('h2', { id: 'invites-list-title' }, 'All codes'),
-      filters, listStatus.el, results, more));
+      filters, list.el));
 }
 
 // active, used_up, expired or disabled, as the server decides it.

@@ -1,28 +1,24 @@
 // Users: search; a user's detail with the invite chain up to the root, the
 // invite tree drawn down to a chosen depth with counts per level, and the
 // actions disable/enable and revoke sessions.
-import { api, listItems } from '../api.js';
+import { api } from '../api.js';
 import { h, field, select, status, fmt, table, newIdempotencyKey } from '../dom.js';
+import { pagedList } from '../list.js';
 
 export async function render(id) {
-  return id ? detail(id) : list();
+  return id ? detail(id) : userList();
 }
 
-async function list() {
+async function userList() {
   const search = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find users' },
     field('E-mail, phone or id', h('input', { name: 'q', type: 'search', placeholder: 'ann@ or +49151 or 42' }),
       'An e-mail or phone prefix, or a user id.'),
     h('button', { type: 'submit' }, 'Search'));
-  const results = h('div', { id: 'user-list' });
-  const listStatus = status();
-  let nextBefore = null;
-  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load more');
-  async function load(append) {
-    const q = new FormData(search).get('q').trim();
-    const answer = await api('GET', 'admin/users', { query: { q, limit: 50, before: append ? nextBefore : '' } });
-    nextBefore = answer.nextBefore ?? null;
-    more.hidden = !nextBefore;
-    const rows = table('Users', [
+  const list = pagedList({
+    id: 'user-list',
+    path: 'admin/users',
+    query: () => ({ q: new FormData(search).get('q').trim() }),
+    render: (rows) => table('Users', [
       ['User', (u) => h('a', { href: `#/users/${u.id}` }, fmt.who(u))],
       ['Id', (u) => u.id],
       ['Phone', (u) => u.phone ?? '–'],
@@ -31,15 +27,11 @@ async function list() {
       ['Invitees', (u) => fmt.num(u.invitees)],
       ['Balance', (u) => fmt.num(u.balance)],
       ['Status', (u) => stateTag(u)],
-    ], listItems(answer), { empty: 'No user matches.' });
-    if (append) results.querySelector('tbody')?.append(...rows.querySelectorAll('tbody tr'));
-    else results.replaceChildren(rows);
-  }
-  const guarded = (append) => load(append).then(listStatus.clear, (e) => listStatus.fail(e.describe()));
-  search.addEventListener('submit', (event) => { event.preventDefault(); guarded(false); });
-  more.addEventListener('click', () => guarded(true));
-  await load(false);
-  return h('div', { class: 'page' }, h('h1', { tabindex: -1 }, 'Users'), search, listStatus.el, results, more);
+    ], rows, { empty: 'No user matches.' }),
+  });
+  search.addEventListener('submit', (event) => { event.preventDefault(); list.reload(); });
+  await list.load();
+  return h('div', { class: 'page' }, h('h1', { tabindex: -1 }, 'Users'), search, list.el);
 }
 
 // invitedBy is the inviting user (an object or an id), or null for a user
