@@ -58,4 +58,7 @@ typedef enum { MV_INTERVAL_DAY, MV_INTERVAL_WEEK } mv_interval;
  */
 int mv_admin_period(int64_t *from, int64_t *to, mv_interval interval);
 
+/* t rounded up to the next UTC midnight (t itself when it is one). */
+int64_t mv_admin_day_ceil(int64_t t);
+
 #endif /* MV_ADMIN_RULES_H */

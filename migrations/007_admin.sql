@@ -48,8 +48,10 @@ CREATE INDEX coupons_batch_id_idx ON coupons (batch_id, id);
 DROP INDEX coupons_batch_idx;
 CREATE INDEX coupons_batch_redeemed_idx ON coupons (batch_id)
     WHERE redeemed_at IS NOT NULL;
--- Days of activity: rows arrive in time order, so block ranges suffice.
-CREATE INDEX users_created_brin ON users USING brin (created_at);
+-- Days of activity.  Ledger rows arrive in time order, so block ranges
+-- suffice for its ten million rows; users get a btree, which also gives
+-- the first day of activity at once.
+CREATE INDEX users_created_idx ON users (created_at);
 CREATE INDEX ledger_created_brin ON ledger USING brin (created_at);
 
 -- One row per finished UTC day: the figures of GET /admin/analytics.
@@ -66,16 +68,20 @@ CREATE TABLE stats_daily (
     points              bigint NOT NULL
 );
 
--- The figures of UTC day d, computed from the tables themselves.
+-- The figures of UTC day d, computed from the tables themselves: the day's
+-- rows are found through the time indexes, and every "first" is decided
+-- by one index probe per row of the day (scalar subqueries, so the
+-- planner cannot turn them into scans of all the days before).
 CREATE FUNCTION stats_day(d date) RETURNS stats_daily
 LANGUAGE sql STABLE AS $$
     WITH b AS (
         SELECT d::timestamp AT TIME ZONE 'UTC' AS lo,
                (d + 1)::timestamp AT TIME ZONE 'UTC' AS hi),
     s AS (
-        SELECT u.id, u.created_at, u.password_hash IS NOT NULL AS by_email,
-               u.invited_by, c.owner_id IS NOT NULL AS by_user
-          FROM b, users u LEFT JOIN invite_codes c ON c.id = u.invited_by
+        SELECT u.password_hash IS NOT NULL AS by_email, u.invited_by,
+               (SELECT c.owner_id IS NOT NULL FROM invite_codes c
+                 WHERE c.id = u.invited_by) AS by_user
+          FROM b, users u
          WHERE u.created_at >= b.lo AND u.created_at < b.hi),
     l AS (
         SELECT user_id, amount FROM b, ledger
@@ -85,20 +91,25 @@ LANGUAGE sql STABLE AS $$
         (SELECT count(*) FILTER (WHERE NOT by_email) FROM s)::integer,
         (SELECT count(invited_by) FROM s)::integer,
         (SELECT count(*) FILTER (WHERE by_user) FROM s)::integer,
-        (SELECT count(DISTINCT s.invited_by) FROM s
-          WHERE by_user AND NOT EXISTS (
-                SELECT 1 FROM b, users e WHERE e.invited_by = s.invited_by
-                   AND e.created_at < b.lo)
-        )::integer,
-        (SELECT count(DISTINCT l.user_id) FROM l
-           JOIN users u ON u.id = l.user_id
-           JOIN invite_codes c ON c.id = u.invited_by AND c.owner_id IS NOT NULL
-          WHERE NOT EXISTS (SELECT 1 FROM b, ledger e
-                             WHERE e.user_id = l.user_id AND e.type = 'scan'
-                               AND e.created_at < b.lo)
-        )::integer,
+        (SELECT count(*) FROM b, (SELECT DISTINCT invited_by FROM s
+                                   WHERE by_user) x
+          WHERE (SELECT min(e.created_at) FROM users e
+                  WHERE e.invited_by = x.invited_by) >= b.lo)::integer,
+        (SELECT count(*) FROM b, (SELECT DISTINCT user_id FROM l) x
+          WHERE (SELECT c.owner_id IS NOT NULL FROM users u
+                   JOIN invite_codes c ON c.id = u.invited_by
+                  WHERE u.id = x.user_id)
+            AND (SELECT e.created_at FROM ledger e
+                  WHERE e.user_id = x.user_id AND e.type = 'scan'
+                  ORDER BY e.id LIMIT 1) >= b.lo)::integer,
         (SELECT count(*) FROM l)::integer,
         (SELECT COALESCE(sum(amount), 0) FROM l)::bigint
+$$;
+
+-- The UTC day of the first sign-up (NULL without users).
+CREATE FUNCTION stats_first_day() RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (min(created_at) AT TIME ZONE 'UTC')::date FROM users
 $$;
 
 -- Rolls up every finished day not yet in stats_daily (a day is finished
@@ -111,11 +122,8 @@ DECLARE
     last_day date := ((now() AT TIME ZONE 'UTC') - interval '10 minutes')::date - 1;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('mod_mocaverse stats_refresh'));
-    SELECT max(day) + 1 INTO first_day FROM stats_daily;
-    IF first_day IS NULL THEN
-        SELECT (created_at AT TIME ZONE 'UTC')::date INTO first_day
-          FROM users ORDER BY id LIMIT 1;
-    END IF;
+    SELECT COALESCE(max(day) + 1, stats_first_day()) INTO first_day
+      FROM stats_daily;
     IF first_day IS NULL OR first_day > last_day THEN
         RETURN;
     END IF;

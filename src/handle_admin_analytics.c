@@ -19,17 +19,16 @@ static const char *const INTERVALS[] = {"day", "week", NULL};
 static const mv_stmt STMT_REFRESH = {"mv_admin_stats_refresh", 0,
                                      "SELECT stats_refresh()"};
 
-/* Every day before $2 (a date): the rolled-up ones, then the ones after
- * the last roll-up (or from the first user's day) computed from the
- * tables.  $1 the period's first day. */
+/* The days of [$1, $2) (dates): the rolled-up ones, then the ones after
+ * the last roll-up (or from the first sign-up's day) computed from the
+ * tables. */
 #define DAYS_CTE                                                               \
     "WITH days AS ("                                                           \
-    " SELECT * FROM stats_daily WHERE day < $2::date"                          \
+    " SELECT * FROM stats_daily WHERE day >= $1::date AND day < $2::date"      \
     " UNION ALL"                                                               \
     " SELECT s.* FROM generate_series("                                        \
     "   GREATEST($1::date, (SELECT COALESCE(max(day) + 1,"                     \
-    "     (SELECT (created_at AT TIME ZONE 'UTC')::date FROM users"            \
-    "       ORDER BY id LIMIT 1), $2::date) FROM stats_daily)),"               \
+    "     stats_first_day(), $2::date) FROM stats_daily)),"                    \
     "   $2::date - 1, interval '1 day') g,"                                    \
     " LATERAL stats_day(g::date) s)"
 
@@ -48,20 +47,27 @@ static const mv_stmt STMT_BUCKETS = {
              "  COALESCE(sum(d.invite_uses), 0), COALESCE(sum(d.scans), 0),"
              "  COALESCE(sum(d.points), 0)"
              " FROM buckets b LEFT JOIN days d"
-             "   ON d.day >= $1::date"
-             "  AND date_trunc($3::text, d.day::timestamp)::date = b.start"
+             "   ON date_trunc($3::text, d.day::timestamp)::date = b.start"
              " GROUP BY b.start ORDER BY b.start"};
 
 /* The funnel of [$1, $2): codes held by users at its end (every user
- * holds one), user codes first used in it, invitees of user codes who
- * joined in it, and those invitees' first scans in it. */
+ * holds one: the rolled-up sign-ups before $2, and the users since the
+ * last roll-up through the time index), user codes first used in it,
+ * invitees of user codes who joined in it, and those invitees' first
+ * scans in it. */
 static const mv_stmt STMT_FUNNEL = {
     "mv_admin_funnel", 2,
-    DAYS_CTE " SELECT COALESCE(sum(signups_email + signups_otp), 0),"
-             " COALESCE(sum(codes_first_used) FILTER (WHERE day >= $1), 0),"
-             " COALESCE(sum(user_invitees) FILTER (WHERE day >= $1), 0),"
-             " COALESCE(sum(invitee_first_scans) FILTER (WHERE day >= $1), 0)"
-             " FROM days"};
+    DAYS_CTE
+    " SELECT (SELECT COALESCE(sum(signups_email + signups_otp), 0)"
+    "           FROM stats_daily WHERE day < $2::date)"
+    "      + (SELECT count(*) FROM users"
+    "          WHERE created_at >= (SELECT COALESCE(max(day) + 1,"
+    "                  '-infinity'::date) FROM stats_daily)::timestamp"
+    "                  AT TIME ZONE 'UTC'"
+    "            AND created_at < $2::date::timestamp AT TIME ZONE 'UTC'),"
+    " COALESCE(sum(codes_first_used), 0), COALESCE(sum(user_invitees), 0),"
+    " COALESCE(sum(invitee_first_scans), 0)"
+    " FROM days"};
 
 /* The users whose codes brought the most sign-ups, all time. */
 static const mv_stmt STMT_TOP = {
@@ -172,8 +178,8 @@ static int analytics(mv_req *q)
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    if (!has_from) {
-        from = to - ANALYTICS_DEFAULT_DAYS * MV_DAY_USEC;
+    if (!has_from) { /* the last 30 whole days, today included */
+        from = mv_admin_day_ceil(to) - ANALYTICS_DEFAULT_DAYS * MV_DAY_USEC;
     }
     rc = mv_admin_period(&from, &to, (mv_interval)interval);
     if (rc == -1) {

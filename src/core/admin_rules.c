@@ -128,13 +128,19 @@ static int64_t day_floor(int64_t t)
     return (t % MV_DAY_USEC < 0) ? d - 1 : d;
 }
 
+int64_t mv_admin_day_ceil(int64_t t)
+{
+    int64_t d = day_floor(t);
+
+    return (d * MV_DAY_USEC == t ? d : d + 1) * MV_DAY_USEC;
+}
+
 int mv_admin_period(int64_t *from, int64_t *to, mv_interval interval)
 {
-    int64_t first = day_floor(*from), last = day_floor(*to), buckets;
+    int64_t first = day_floor(*from),
+            last = mv_admin_day_ceil(*to) / MV_DAY_USEC;
+    int64_t buckets;
 
-    if (last * MV_DAY_USEC != *to) {
-        last++;
-    }
     if (last <= first) {
         return -1;
     }
