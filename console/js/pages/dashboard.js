@@ -9,6 +9,9 @@ Chart.defaults.font.family = 'system-ui, sans-serif';
 Chart.defaults.maintainAspectRatio = false;
 
 const DAY = 86400000;
+// The charts on screen: destroyed before new ones are drawn, so a chart of a
+// page that was left does not keep listening for resizes.
+let charts = [];
 const isoDate = (t) => new Date(t).toISOString().slice(0, 10);
 
 export async function render() {
@@ -20,7 +23,6 @@ export async function render() {
     h('button', { type: 'submit' }, 'Refresh'));
   const body = h('div', { id: 'dashboard-body' });
   const note = status();
-  let charts = [];
   async function load() {
     const f = new FormData(controls);
     // Whole UTC days: from the first day's midnight to the midnight after the last.
