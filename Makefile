@@ -8,6 +8,10 @@ SO        := .libs/$(MODULE).so
 BUILD     := build
 
 CORE_SRC  := $(wildcard src/core/*.c)
+# src/core/ (pure C, no httpd) is compiled once, position-independent, into
+# a static library that the module, the tests, the tools and the bench link.
+CORE_OBJ  := $(CORE_SRC:src/core/%.c=$(BUILD)/core/%.o)
+CORE_LIB  := $(BUILD)/libmvcore.a
 HTTPD_SRC := $(MODULE).c $(wildcard src/*.c)
 HEADERS   := $(wildcard include/*.h src/*.h)
 LIBS      := -ljwt -ljansson -lsodium -lpq
@@ -25,18 +29,30 @@ IT_LIB    := tests/integration/harness.c
 BROWSER_TEST := tests/browser/run.sh
 BROWSER_DEPS := $(BUILD)/browser/node_modules/.installed
 # make bench: helpers linked with the core code, and the pgbench scripts
-# generated from the SQL the module prepares (once src/rewards_sql.h exists).
+# generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
-BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
+BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration console-test bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration console-test bench bench-admin \
+        clean format format-check directives-check directives-readme
 
 all: $(SO)
 
-$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile
+$(BUILD)/core/%.o: src/core/%.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -fPIC -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# The library goes to the linker as -Wl, (libtool calls linking a static
+# library into a module "not portable"), followed by the libraries it needs.
+$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) Makefile
 	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
-	    -o $(MODULE).la $(HTTPD_SRC) $(CORE_SRC) $(LIBS) \
+	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
+	    $(foreach l,$(LIBS),-Wl,$(l)) \
 	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
 	@! grep -i 'warning:' $(BUILD).log || { echo 'build has warnings'; exit 1; }
 
@@ -55,16 +71,30 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check all unit integration
+test: deps format-check directives-check all unit integration
 
-$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lcmocka
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_LIB) $(LIBS) -lcmocka
 
-$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_SRC) $(HEADERS)
+$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_SRC) \
+	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
 	    $(LIBS) -lcurl -lcmocka -lpthread
+
+# The README's directive table is generated from include/mv_config.h.
+DIRECTIVES_MD := $(BUILD)/tools/directives-md
+APACHE_INC    := -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
+
+$(DIRECTIVES_MD): tools/directives-md.c $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) $(APACHE_INC) -o $@ $< $(CORE_LIB) $(LIBS)
+
+directives-check: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) check
+
+directives-readme: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) write
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -87,13 +117,19 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh
 
-$(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lpthread
+# The admin routes on a million users and ten million ledger rows
+# (docs/BENCHMARKS.md, "Admin routes at scale"); the data set is generated
+# once into var/bench-admin and kept.  Not part of make test.
+bench-admin: deps all
+	@bench/admin.sh
 
-$(BUILD)/bench/sqlgen: bench/sqlgen.c src/rewards_sql.h
+$(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -Isrc -o $@ $<
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_LIB) $(LIBS) -lpthread
+
+$(BUILD)/bench/sqlgen: bench/sqlgen.c include/mv_rewards_sql.h
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -o $@ $<
 
 $(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
 	$< $* >$@.tmp && mv $@.tmp $@
@@ -105,7 +141,7 @@ clean:
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
-                 tests/*/*.c tests/*/*.h bench/*.c)
+                 tests/*/*.c tests/*/*.h bench/*.c tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRC)

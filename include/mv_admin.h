@@ -20,40 +20,26 @@ typedef struct {
     long long before;
 } mv_page;
 
-/*
- * Query-string readers.  Each records a problem with mv_invalid (400
- * validation_failed once the handler checks mv_has_invalid) for a value
- * that is malformed, repeated or out of range.
- *
- * mv_query_int: 1 and *out set for an integer in [1, max]; 0 when absent
- * or invalid.  mv_query_text: the decoded value (r->pool), NULL when
- * absent or invalid (at most max bytes).  mv_query_time: 1 and *out
- * (microseconds) for an RFC 3339 time.  mv_query_choice: the index of the
- * value in the NULL-terminated choices, -1 when absent or not one of them.
- * mv_query_page: reads limit and before.
- */
-int mv_query_int(mv_req *q, const char *name, long long max, long long *out);
-const char *mv_query_text(mv_req *q, const char *name, apr_size_t max);
-int mv_query_time(mv_req *q, const char *name, apr_time_t *out);
-int mv_query_choice(mv_req *q, const char *name, const char *const *choices);
+/* Reads `limit` and `before` (problems recorded with mv_invalid). */
 void mv_query_page(mv_req *q, mv_page *page);
 
 /* The path parameter i as a positive id: 1 and *out set, or 0 with the
  * problem recorded under "id". */
 int mv_path_id(mv_req *q, int i, long long *out);
 
-/* Statement parameters of a page: `before` (NULL for the newest page) and
- * one more than `limit` rows, so the reply knows whether more follow. */
-const char *mv_page_before(mv_req *q, const mv_page *page);
-const char *mv_page_fetch(mv_req *q, const mv_page *page);
+/* One row of a result as a JSON object: a new reference. */
+typedef json_t *(*mv_row_json_fn)(mv_req *q, const PGresult *res, int row);
+
 /*
- * {"items": items, "nextBefore": id of the last item shown or null}: of
- * the n rows of res, at most page->limit are items (res column id_col
- * holds the id).  Steals items (one object per row, in order) and drops
- * the extra one.  A new reference.
+ * Replies a page of a list: runs st, whose $1 is `before` (NULL for the
+ * newest page) and $2 the number of rows to read (one more than `limit`,
+ * to know whether more follow); params[0] and params[1] are set here, the
+ * filters from params[2] on are the caller's.  The reply is
+ * {"items": [row_json of each row shown], "nextBefore": the id (column
+ * id_col) of the last row shown, or null on the last page}.
  */
-json_t *mv_page_reply(const mv_page *page, const PGresult *res, int id_col,
-                      json_t *items);
+int mv_reply_page(mv_req *q, const mv_page *page, const mv_stmt *st,
+                  const char **params, int id_col, mv_row_json_fn row_json);
 
 /* JSON values of result columns (new references): SQL NULL is null;
  * integers, booleans ('t'/'f'), text, and timestamptz as RFC 3339 UTC. */

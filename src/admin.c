@@ -1,96 +1,13 @@
 /*
- * admin.c — plumbing of the admin routes: query-string parameters,
- * cursor pages, JSON from result columns, and the audit trail.
+ * admin.c — plumbing of the admin routes: cursor pages, JSON from result
+ * columns, and the audit trail.  (Query-string readers are in http.c.)
  */
 #include "mv_admin.h"
-#include "mv_json.h"
-#include "mv_query.h"
 #include "mv_validate.h"
 
-/* Bytes of one decoded query value, at most (a search string, a time). */
-#define QUERY_VALUE_MAX 512
 /* r->notes keys: the error code of the reply (http.c), and "audited". */
 #define NOTE_ERROR_CODE "mv-error-code"
 #define NOTE_AUDITED "mv-audited"
-
-/* ------------------------------------------------------- query string */
-
-/* The raw decoded value of name: 1 found, 0 absent, -1 recorded invalid. */
-static int query_value(mv_req *q, const char *name, char *out, size_t outsz)
-{
-    int found = mv_query_get(q->r->args, name, out, outsz);
-
-    if (found < 0) {
-        mv_invalid(q, name, "is malformed, repeated or too long");
-    }
-    return found;
-}
-
-int mv_query_int(mv_req *q, const char *name, long long max, long long *out)
-{
-    char v[QUERY_VALUE_MAX];
-    int found = query_value(q, name, v, sizeof v);
-
-    if (found <= 0) {
-        return 0;
-    }
-    if (!mv_parse_id(v, max, out)) {
-        mv_invalid(
-            q, name,
-            apr_psprintf(q->r->pool,
-                         "must be an integer from 1 to %" APR_INT64_T_FMT,
-                         (apr_int64_t)max));
-        return 0;
-    }
-    return 1;
-}
-
-const char *mv_query_text(mv_req *q, const char *name, apr_size_t max)
-{
-    char v[QUERY_VALUE_MAX];
-
-    if (query_value(q, name, v, sizeof v) <= 0) {
-        return NULL;
-    }
-    if (strlen(v) > max) {
-        mv_invalid(q, name, "is too long");
-        return NULL;
-    }
-    return apr_pstrdup(q->r->pool, v);
-}
-
-int mv_query_time(mv_req *q, const char *name, apr_time_t *out)
-{
-    char v[QUERY_VALUE_MAX];
-    int64_t usec;
-
-    if (query_value(q, name, v, sizeof v) <= 0) {
-        return 0;
-    }
-    if (mv_rfc3339_parse(v, &usec) != 0) {
-        mv_invalid(q, name, "must be an RFC 3339 timestamp");
-        return 0;
-    }
-    *out = usec;
-    return 1;
-}
-
-int mv_query_choice(mv_req *q, const char *name, const char *const *choices)
-{
-    char v[QUERY_VALUE_MAX];
-    int i;
-
-    if (query_value(q, name, v, sizeof v) <= 0) {
-        return -1;
-    }
-    for (i = 0; choices[i]; i++) {
-        if (strcmp(v, choices[i]) == 0) {
-            return i;
-        }
-    }
-    mv_invalid(q, name, "is not one of the allowed values");
-    return -1;
-}
 
 void mv_query_page(mv_req *q, mv_page *page)
 {
@@ -111,55 +28,56 @@ int mv_path_id(mv_req *q, int i, long long *out)
 
 /* ---------------------------------------------------------------- pages */
 
-const char *mv_page_before(mv_req *q, const mv_page *page)
+int mv_reply_page(mv_req *q, const mv_page *page, const mv_stmt *st,
+                  const char **params, int id_col, mv_row_json_fn row_json)
 {
-    return page->before ? mv_int_param(q, page->before) : NULL;
-}
+    json_t *items, *next = json_null();
+    PGresult *res;
+    int i, n;
 
-const char *mv_page_fetch(mv_req *q, const mv_page *page)
-{
-    return mv_int_param(q, page->limit + 1);
-}
-
-json_t *mv_page_reply(const mv_page *page, const PGresult *res, int id_col,
-                      json_t *items)
-{
-    json_t *next = json_null();
-
-    if (json_array_size(items) > (size_t)page->limit) {
-        json_array_remove(items, (size_t)page->limit);
-        next = mv_col_int(res, (int)page->limit - 1, id_col);
+    params[0] = page->before ? mv_int_param(q, page->before) : NULL;
+    params[1] = mv_int_param(q, page->limit + 1);
+    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, st, params))) {
+        return mv_reply_db_error(q);
     }
-    return json_pack("{s:o, s:o}", "items", items, "nextBefore", next);
+    n = mv_db_rows(res);
+    if (n > page->limit) {
+        n = (int)page->limit;
+        next = mv_col_int(res, n - 1, id_col);
+    }
+    items = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(items, row_json(q, res, i));
+    }
+    return mv_reply_json(
+        q, HTTP_OK,
+        json_pack("{s:o, s:o}", "items", items, "nextBefore", next));
 }
 
 /* --------------------------------------------------------------- columns */
 
 json_t *mv_col_int(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col)
-               ? json_null()
-               : json_integer(apr_atoi64(PQgetvalue(res, row, col)));
+    return mv_db_text(res, row, col) ? json_integer(mv_db_int(res, row, col))
+                                     : json_null();
 }
 
 json_t *mv_col_bool(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col)
-               ? json_null()
-               : json_boolean(*PQgetvalue(res, row, col) == 't');
+    return mv_db_text(res, row, col) ? json_boolean(mv_db_bool(res, row, col))
+                                     : json_null();
 }
 
 json_t *mv_col_text(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col)
-               ? json_null()
-               : json_stringn(PQgetvalue(res, row, col),
-                              (size_t)PQgetlength(res, row, col));
+    const char *text = mv_db_text(res, row, col);
+
+    return text ? json_stringn(text, mv_db_len(res, row, col)) : json_null();
 }
 
 json_t *mv_col_time(mv_req *q, const PGresult *res, int row, int col)
 {
-    const char *t = mv_pg_time(q->r->pool, res, row, col);
+    const char *t = mv_db_time(q->r->pool, res, row, col);
 
     return t ? json_string(t) : json_null();
 }

@@ -152,7 +152,7 @@ static int refuse(mv_req *q, int status, const char *code, const char *msg)
 }
 
 /* Parses the request body into q->body, or replies and returns nonzero. */
-static int parse_body(mv_req *q)
+static int parse_body_or_reply(mv_req *q)
 {
     request_rec *r = q->r;
     json_error_t jerr;
@@ -201,30 +201,40 @@ static int authenticate_bearer(mv_req *q)
 }
 
 /* Checks the route's credentials, or replies 401/403 and returns nonzero. */
-static int authorize(mv_req *q)
+static int authorize_or_reply(mv_req *q)
 {
     unsigned need = q->route->flags & (MV_BEARER | MV_ADMIN);
 
     if (need & MV_ADMIN) {
         q->is_admin = mv_auth_admin(q);
     }
-    if ((need & MV_BEARER) && !q->is_admin) {
-        /* A disabled or deleted account's tokens are refused at once. */
-        int active = authenticate_bearer(q) ? mv_accounts_user_active(q) : 0;
-        if (active < 0) {
-            mv_reply_db_error(q);
-            return 1;
-        }
-        if (!active) {
-            return refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
-                          "A valid access token is required.");
-        }
+    if ((need & MV_BEARER) && !q->is_admin && !authenticate_bearer(q)) {
+        return refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
+                      "A valid access token is required.");
     }
     if (need == MV_ADMIN && !q->is_admin) {
         return refuse(q, HTTP_FORBIDDEN, "forbidden",
                       "A valid admin key is required.");
     }
     return 0;
+}
+
+/* A bearer whose account was disabled or deleted since the token was
+ * signed: replies 401 (or the database error) and returns nonzero. */
+static int account_refused_or_reply(mv_req *q)
+{
+    int active;
+
+    if (!q->user_id || q->is_admin) {
+        return 0;
+    }
+    if ((active = mv_accounts_user_active(q)) < 0) {
+        mv_reply_db_error(q);
+        return 1;
+    }
+    return active ? 0
+                  : refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
+                           "A valid access token is required.");
 }
 
 int mv_dispatch(request_rec *r)
@@ -255,13 +265,15 @@ int mv_dispatch(request_rec *r)
     /*
      * Per-IP groups count every routed request, so guessing tokens or keys
      * is limited too; the per-user group counts once the user is known.
-     * Credentials before the body: a body is read only for callers who may
-     * send it.
+     * A bearer's account is checked (disabled, deleted) after the limiter,
+     * so a flood costs no database read.  Credentials before the body: a
+     * body is read only for callers who may send it.
      */
-    per_user = q->route->rate_group == MV_RL_SCAN;
-    if ((!per_user && mv_ratelimit(q)) || authorize(q) ||
-        (per_user && mv_ratelimit(q)) ||
-        ((q->route->flags & MV_BODY) && parse_body(q))) {
+    per_user = q->route->rate_group != MV_RL_NONE &&
+               mv_rl_groups[q->route->rate_group].per_user;
+    if ((!per_user && mv_ratelimit_or_reply(q)) || authorize_or_reply(q) ||
+        (per_user && mv_ratelimit_or_reply(q)) || account_refused_or_reply(q) ||
+        ((q->route->flags & MV_BODY) && parse_body_or_reply(q))) {
         return OK;
     }
     rc = q->route->handler(q);

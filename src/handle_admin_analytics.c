@@ -92,13 +92,13 @@ static const mv_stmt STMT_BATCHES = {
 /* A count column (never NULL here) as a number. */
 static long long count_at(const PGresult *res, int row, int col)
 {
-    return apr_atoi64(PQgetvalue(res, row, col));
+    return mv_db_int(res, row, col);
 }
 
 static json_t *buckets_json(mv_req *q, const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(list,
@@ -116,7 +116,7 @@ static json_t *buckets_json(mv_req *q, const PGresult *res)
 static json_t *top_json(const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(
@@ -131,7 +131,7 @@ static json_t *top_json(const PGresult *res)
 static json_t *batches_json(const PGresult *res)
 {
     json_t *list = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         long long count = count_at(res, i, 2);
@@ -228,38 +228,30 @@ static const mv_stmt STMT_AUDIT = {
     " WHERE ($1::bigint IS NULL OR id < $1::bigint)"
     " ORDER BY id DESC LIMIT $2::integer"};
 
-/* GET /admin/audit?limit=&before= → items {id, method, route, target,
- * clientIp, status, outcome, createdAt} */
+/* One audit row: {id, method, route, target, clientIp, status, outcome,
+ * createdAt}. */
+static json_t *audit_json(mv_req *q, const PGresult *res, int row)
+{
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+        mv_col_int(res, row, 0), "method", mv_col_text(res, row, 1), "route",
+        mv_col_text(res, row, 2), "target", mv_col_text(res, row, 3),
+        "clientIp", mv_col_text(res, row, 4), "status", mv_col_int(res, row, 5),
+        "outcome", mv_col_text(res, row, 6), "createdAt",
+        mv_col_time(q, res, row, 7));
+}
+
+/* GET /admin/audit?limit=&before= */
 static int audit(mv_req *q)
 {
     const char *params[2];
     mv_page page;
-    PGresult *res;
-    json_t *items;
-    int i, n;
 
     mv_query_page(q, &page);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = mv_page_fetch(q, &page);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_AUDIT, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(
-            items,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                      mv_col_int(res, i, 0), "method", mv_col_text(res, i, 1),
-                      "route", mv_col_text(res, i, 2), "target",
-                      mv_col_text(res, i, 3), "clientIp",
-                      mv_col_text(res, i, 4), "status", mv_col_int(res, i, 5),
-                      "outcome", mv_col_text(res, i, 6), "createdAt",
-                      mv_col_time(q, res, i, 7)));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, 0, items));
+    return mv_reply_page(q, &page, &STMT_AUDIT, params, 0, audit_json);
 }
 
 const mv_route mv_admin_analytics_routes[] = {

@@ -77,24 +77,12 @@ static int list_batches(mv_req *q)
 {
     const char *params[2];
     mv_page page;
-    PGresult *res;
-    json_t *items;
-    int i, n;
 
     mv_query_page(q, &page);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = mv_page_fetch(q, &page);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_LIST, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(items, batch_json(q, res, i));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, COL_ID, items));
+    return mv_reply_page(q, &page, &STMT_LIST, params, COL_ID, batch_json);
 }
 
 /* ------------------------------------------------------------------ CSV */
@@ -120,13 +108,14 @@ static const mv_stmt STMT_CSV_PAGE = {
  * field needs quoting (RFC 4180). */
 static void csv_page(mv_req *q, const PGresult *res, apr_bucket_brigade *bb)
 {
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
-        const char *at = mv_pg_time(q->r->pool, res, i, 3);
+        const char *at = mv_db_time(q->r->pool, res, i, 3);
+        const char *by = mv_db_text(res, i, 4);
         apr_brigade_printf(bb, NULL, NULL, "%s,%s,%s,%s\r\n",
-                           PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-                           at ? at : "", PQgetvalue(res, i, 4));
+                           mv_db_text(res, i, 1), mv_db_text(res, i, 2),
+                           at ? at : "", by ? by : "");
     }
 }
 
@@ -152,7 +141,7 @@ static int batch_csv(mv_req *q)
     if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_EXISTS, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
+    if (mv_db_rows(res) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "batch_not_found",
                               "No coupon batch has this id.");
     }
@@ -183,7 +172,7 @@ static int batch_csv(mv_req *q)
             r->connection->keepalive = AP_CONN_CLOSE;
             return OK;
         }
-        n = PQntuples(res);
+        n = mv_db_rows(res);
         csv_page(q, res, bb);
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
         if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS) {
@@ -193,7 +182,7 @@ static int batch_csv(mv_req *q)
         if (n < CSV_PAGE_ROWS) {
             return OK;
         }
-        params[1] = apr_pstrdup(r->pool, PQgetvalue(res, n - 1, 0));
+        params[1] = mv_db_text(res, n - 1, 0);
     }
 }
 
@@ -229,15 +218,13 @@ static int void_batch(mv_req *q)
         !(res = mv_db_exec(db, &STMT_LOCK, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        mv_db_rollback(db);
+    if (mv_db_rows(res) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "batch_not_found",
                               "No coupon batch has this id.");
     }
     if (!mv_db_exec(db, &STMT_VOID, params) ||
         !(res = mv_db_exec(db, &STMT_ONE, params)) ||
         mv_audit_ok(q, params[0]) != 0 || mv_db_commit(db) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r,

@@ -5,6 +5,7 @@
  */
 #include "mv_admin.h"
 #include "mv_crypto.h"
+#include "mv_validate.h"
 
 #define CODE_REMAINING_MAX 1000000
 
@@ -37,26 +38,26 @@ static const char *const STATUSES[] = {"active", "used_up", "expired",
  * A page of codes, newest first.  Each filter is NULL when not asked for;
  * the planner drops those conditions (custom plans), so each shape of
  * query uses its own index.
- *   $1 before (id), $2 owner (user id), $3 root (boolean),
- *   $4 code prefix pattern, $5 status, $6 rows
+ *   $1 before (id), $2 rows, $3 owner (user id), $4 root (boolean),
+ *   $5 code prefix pattern, $6 status
  */
 static const mv_stmt STMT_LIST = {
     "mv_admin_invite_list", 6,
     "SELECT " INVITE_COLUMNS " FROM invite_codes c"
     " LEFT JOIN users u ON u.id = c.owner_id"
     " WHERE ($1::bigint IS NULL OR c.id < $1::bigint)"
-    "   AND ($2::bigint IS NULL OR c.owner_id = $2::bigint)"
-    "   AND ($3::boolean IS NULL OR (c.owner_id IS NULL) = $3::boolean)"
-    "   AND ($4::text IS NULL OR c.code LIKE $4::text)"
-    "   AND ($5::text IS NULL"
-    "     OR ($5::text = 'disabled' AND c.disabled)"
-    "     OR ($5::text = 'expired' AND NOT c.disabled"
+    "   AND ($3::bigint IS NULL OR c.owner_id = $3::bigint)"
+    "   AND ($4::boolean IS NULL OR (c.owner_id IS NULL) = $4::boolean)"
+    "   AND ($5::text IS NULL OR c.code LIKE $5::text)"
+    "   AND ($6::text IS NULL"
+    "     OR ($6::text = 'disabled' AND c.disabled)"
+    "     OR ($6::text = 'expired' AND NOT c.disabled"
     "         AND c.expires_at <= now())"
-    "     OR ($5::text = 'used_up' AND NOT c.disabled AND c.remaining = 0"
+    "     OR ($6::text = 'used_up' AND NOT c.disabled AND c.remaining = 0"
     "         AND (c.expires_at IS NULL OR c.expires_at > now()))"
-    "     OR ($5::text = 'active' AND NOT c.disabled AND c.remaining > 0"
+    "     OR ($6::text = 'active' AND NOT c.disabled AND c.remaining > 0"
     "         AND (c.expires_at IS NULL OR c.expires_at > now())))"
-    " ORDER BY c.id DESC LIMIT $6::integer"};
+    " ORDER BY c.id DESC LIMIT $2::integer"};
 
 /* One code as JSON: {code, owner, remaining, used, createdAt, expiresAt,
  * disabled, status}; owner is {id, email, phone} or null (a root code). */
@@ -64,7 +65,7 @@ static json_t *invite_json(mv_req *q, const PGresult *res, int row)
 {
     json_t *owner = json_null();
 
-    if (!PQgetisnull(res, row, COL_OWNER)) {
+    if (mv_db_text(res, row, COL_OWNER)) {
         owner =
             json_pack("{s:o, s:o, s:o}", "id", mv_col_int(res, row, COL_OWNER),
                       "email", mv_col_text(res, row, COL_EMAIL), "phone",
@@ -85,12 +86,10 @@ static int list_codes(mv_req *q)
 {
     static const char *const booleans[] = {"false", "true", NULL};
     const char *params[6], *text;
-    char pattern[18];
+    char pattern[MV_INVITE_LEN_MAX + 2];
     long long owner = 0;
-    int root, status, i, n;
+    int root, status;
     mv_page page;
-    PGresult *res;
-    json_t *items;
 
     mv_query_page(q, &page);
     mv_query_int(q, "owner", MV_ID_MAX, &owner);
@@ -103,20 +102,11 @@ static int list_codes(mv_req *q)
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = owner ? mv_int_param(q, owner) : NULL;
-    params[2] = root < 0 ? NULL : booleans[root];
-    params[3] = text ? pattern : NULL;
-    params[4] = status < 0 ? NULL : STATUSES[status];
-    params[5] = mv_page_fetch(q, &page);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, &STMT_LIST, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(items, invite_json(q, res, i));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, COL_ID, items));
+    params[2] = owner ? mv_int_param(q, owner) : NULL;
+    params[3] = root < 0 ? NULL : booleans[root];
+    params[4] = text ? pattern : NULL;
+    params[5] = status < 0 ? NULL : STATUSES[status];
+    return mv_reply_page(q, &page, &STMT_LIST, params, COL_ID, invite_json);
 }
 
 /*
@@ -174,8 +164,7 @@ static int patch_code(mv_req *q)
         !(res = mv_db_exec(q->db, &STMT_PATCH, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        mv_db_rollback(q->db);
+    if (mv_db_rows(res) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "invite_code_not_found",
                               "No invite code is spelled like this.");
     }

@@ -151,9 +151,6 @@ static int list_users(mv_req *q)
     const mv_stmt *st = &STMT_LIST_ALL;
     long long id = 0;
     mv_page page;
-    PGresult *res;
-    json_t *items;
-    int i, n;
 
     pattern[0] = '\0';
     mv_query_page(q, &page);
@@ -172,18 +169,9 @@ static int list_users(mv_req *q)
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }
-    params[0] = mv_page_before(q, &page);
-    params[1] = mv_page_fetch(q, &page);
     params[2] = pattern;
     params[3] = mv_int_param(q, id);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, st, params))) {
-        return mv_reply_db_error(q);
-    }
-    items = json_array();
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(items, user_json(q, res, i));
-    }
-    return mv_reply_json(q, HTTP_OK, mv_page_reply(&page, res, COL_ID, items));
+    return mv_reply_page(q, &page, st, params, COL_ID, user_json);
 }
 
 /* The chain above: [{id, email, phone, code}] from the inviter up; the
@@ -191,7 +179,7 @@ static int list_users(mv_req *q)
 static json_t *chain_json(const PGresult *res)
 {
     json_t *chain = json_array();
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(chain, json_pack("{s:o, s:o, s:o, s:o}", "id",
@@ -209,11 +197,11 @@ static json_t *tree_json(mv_req *q, const PGresult *res, long long depth)
 {
     json_t *levels = json_array(), *nodes = json_array();
     long long total = 0;
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
-        if (*PQgetvalue(res, i, TREE_KIND) == 'L') {
-            total += apr_atoi64(PQgetvalue(res, i, TREE_COUNT));
+        if (*mv_db_text(res, i, TREE_KIND) == 'L') {
+            total += mv_db_int(res, i, TREE_COUNT);
             json_array_append_new(
                 levels,
                 json_pack("{s:o, s:o}", "depth", mv_col_int(res, i, TREE_DEPTH),
@@ -252,7 +240,7 @@ static int show_user(mv_req *q)
     if (!mv_db_get(q) || !(user = mv_db_exec(q->db, &STMT_ONE, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(user) != 1) {
+    if (mv_db_rows(user) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "user_not_found",
                               "No user has this id.");
     }
@@ -265,7 +253,7 @@ static int show_user(mv_req *q)
     if (!(tree = mv_db_exec(q->db, &STMT_TREE, params))) {
         return mv_reply_db_error(q);
     }
-    if (!PQgetisnull(user, 0, COL_CODE)) {
+    if (mv_db_text(user, 0, COL_CODE)) {
         code = json_pack("{s:o, s:o, s:o, s:o}", "code",
                          mv_col_text(user, 0, COL_CODE), "remaining",
                          mv_col_int(user, 0, COL_CODE_REMAINING), "used",
@@ -322,8 +310,7 @@ static int user_act(mv_req *q, user_action act)
         !(res = mv_db_exec(db, &STMT_LOCK, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        mv_db_rollback(db);
+    if (mv_db_rows(res) != 1) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "user_not_found",
                               "No user has this id.");
     }
@@ -333,7 +320,6 @@ static int user_act(mv_req *q, user_action act)
          !(revoked = mv_db_exec(db, &STMT_REVOKE, params))) ||
         !(state = mv_db_exec(db, &STMT_ONE, params)) ||
         mv_audit_ok(q, params[0]) != 0 || mv_db_commit(db) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r,
@@ -342,10 +328,9 @@ static int user_act(mv_req *q, user_action act)
                   q->route->path, (apr_int64_t)id, q->r->useragent_ip);
     return mv_reply_json(
         q, HTTP_OK,
-        json_pack(
-            "{s:I, s:o, s:I}", "id", (json_int_t)id, "disabled",
-            mv_col_bool(state, 0, COL_DISABLED), "revokedSessions",
-            (json_int_t)(revoked ? apr_atoi64(PQcmdTuples(revoked)) : 0)));
+        json_pack("{s:I, s:o, s:I}", "id", (json_int_t)id, "disabled",
+                  mv_col_bool(state, 0, COL_DISABLED), "revokedSessions",
+                  (json_int_t)(revoked ? mv_db_changed(revoked) : 0)));
 }
 
 /* POST /admin/users/{id}/disable */

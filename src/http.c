@@ -1,11 +1,16 @@
 /*
  * http.c — the plumbing every handler shares: JSON replies and error
- * bodies (SPEC §3), the capped body reader, body fields, timestamps and
- * credential extraction.
+ * bodies (SPEC §3), body fields, timestamps and credential extraction.
+ * (The capped body reader is dispatch.c's: it runs before the handler.)
  */
 #include "mv.h"
 #include "mv_crypto.h"
 #include "mv_json.h"
+#include "mv_query.h"
+
+/* Bytes of one decoded query value, at most (a search string, a time). */
+#define QUERY_VALUE_MAX 512
+#include "mv_validate.h"
 
 /* ------------------------------------------------------------- replies */
 
@@ -27,6 +32,10 @@ int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
 {
     request_rec *r = q->r;
 
+    /* An error ends the request's transaction: nothing of it may stay. */
+    if (status >= 400 && q->db) {
+        mv_db_rollback(q->db);
+    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -60,6 +69,12 @@ int mv_reply_error(mv_req *q, int status, const char *code, const char *message)
     /* Kept for the audit trail of refused admin actions (admin.c). */
     apr_table_setn(q->r->notes, "mv-error-code", code);
     return mv_reply_json(q, status, mv_error_body(code, message, NULL));
+}
+
+int mv_reply_user_deleted(mv_req *q)
+{
+    return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
+                          "A valid access token is required.");
 }
 
 int mv_reply_invalid(mv_req *q)
@@ -133,22 +148,83 @@ const char *mv_time_format(apr_pool_t *p, apr_time_t t)
     return out;
 }
 
-const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col)
-{
-    const char *v;
-    char *out;
+/* -------------------------------------------------------- query string */
 
-    if (PQgetisnull(res, row, col)) {
+/* The raw decoded value of name: 1 found, 0 absent, -1 recorded invalid. */
+static int query_value(mv_req *q, const char *name, char *out, size_t outsz)
+{
+    int found = mv_query_get(q->r->args, name, out, outsz);
+
+    if (found < 0) {
+        mv_invalid(q, name, "is malformed, repeated or too long");
+    }
+    return found;
+}
+
+int mv_query_int(mv_req *q, const char *name, long long max, long long *out)
+{
+    char v[QUERY_VALUE_MAX];
+    int found = mv_query_get(q->r->args, name, v, sizeof v);
+
+    if (found == 0) {
+        return 0;
+    }
+    if (found < 0 || !mv_parse_id(v, max, out)) {
+        mv_invalid(
+            q, name,
+            apr_psprintf(q->r->pool,
+                         "must be an integer from 1 to %" APR_INT64_T_FMT,
+                         (apr_int64_t)max));
+        return 0;
+    }
+    return 1;
+}
+
+const char *mv_query_text(mv_req *q, const char *name, apr_size_t max)
+{
+    char v[QUERY_VALUE_MAX];
+
+    if (query_value(q, name, v, sizeof v) <= 0) {
         return NULL;
     }
-    /* Sessions run with TimeZone UTC and ISO DateStyle (db.c), so values
-     * look like "2026-11-21 14:03:00.123456+00". */
-    v = PQgetvalue(res, row, col);
-    out = apr_palloc(p, MV_RFC3339_LEN + 1);
-    if (mv_pg_time_rfc3339(v, (size_t)PQgetlength(res, row, col), out) != 0) {
-        return apr_pstrdup(p, v);
+    if (strlen(v) > max) {
+        mv_invalid(q, name, "is too long");
+        return NULL;
     }
-    return out;
+    return apr_pstrdup(q->r->pool, v);
+}
+
+int mv_query_time(mv_req *q, const char *name, apr_time_t *out)
+{
+    char v[QUERY_VALUE_MAX];
+    int64_t usec;
+
+    if (query_value(q, name, v, sizeof v) <= 0) {
+        return 0;
+    }
+    if (mv_rfc3339_parse(v, &usec) != 0) {
+        mv_invalid(q, name, "must be an RFC 3339 timestamp");
+        return 0;
+    }
+    *out = usec;
+    return 1;
+}
+
+int mv_query_choice(mv_req *q, const char *name, const char *const *choices)
+{
+    char v[QUERY_VALUE_MAX];
+    int i;
+
+    if (query_value(q, name, v, sizeof v) <= 0) {
+        return -1;
+    }
+    for (i = 0; choices[i]; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            return i;
+        }
+    }
+    mv_invalid(q, name, "is not one of the allowed values");
+    return -1;
 }
 
 /* --------------------------------------------------------------- auth */
@@ -160,11 +236,11 @@ int mv_auth_admin(mv_req *q)
     if (!key) {
         key = apr_table_get(q->r->headers_in, "X-Api-Key");
     }
-    if (!key || !q->cfg->admin_key) {
+    if (!key || !q->cfg->admin_key.bytes) {
         return 0;
     }
-    return mv_ct_equal(key, strlen(key), q->cfg->admin_key,
-                       q->cfg->admin_key_len);
+    return mv_ct_equal(key, strlen(key), q->cfg->admin_key.bytes,
+                       q->cfg->admin_key.len);
 }
 
 const char *mv_auth_bearer_token(request_rec *r)

@@ -62,8 +62,7 @@ static void other_characters_are_refused(void **state)
         "a;b",  "(a)",
         "a,b",  "\xe2\x80\xae",
         "a\tb", "<script>",
-        "a\\b", "+",
-        " ",    "--",
+        "a\\b", " ",
     };
     char p[MV_ADMIN_PATTERN_SIZE], long_q[MV_ADMIN_SEARCH_MAX + 2];
     long long id;

@@ -1,5 +1,5 @@
 /*
- * rewards_sql.h — the SQL of the hot reward routes, as plain strings.
+ * mv_rewards_sql.h — the SQL of the hot reward routes, as plain strings.
  *
  * A pure header (no httpd, no libpq): src/handle_scan.c and
  * src/handle_wallet.c prepare these through mv_stmt, and the benchmark
@@ -61,13 +61,14 @@
  *   $1  coupon token, canonical UUID text
  *   $2  user id (bigint)
  *
- * One row (user active, redeemed, void, expired): booleans as "t"/"f",
- * the last three NULL for an unknown token.  An inactive user wins, then
+ * One row (user active, coupon found, redeemed, void, expired): booleans
+ * as "t"/"f".  An inactive user wins, then an unknown token, then
  * redeemed, void and expired in this order.
  */
 #define MV_SQL_SCAN_STATUS                                                     \
     "SELECT EXISTS (SELECT 1 FROM users WHERE id = $2::bigint"                 \
-    " AND disabled_at IS NULL), c.redeemed_at IS NOT NULL,"                    \
+    " AND disabled_at IS NULL), c.id IS NOT NULL,"                             \
+    " c.redeemed_at IS NOT NULL,"                                              \
     " c.voided_at IS NOT NULL,"                                                \
     " c.expires_at IS NOT NULL AND c.expires_at <= now()"                      \
     " FROM (SELECT 1) one LEFT JOIN coupons c ON c.token = $1::uuid"
