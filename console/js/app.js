@@ -1,13 +1,14 @@
 // The console's shell: sign-in with the admin key, the hash router
-// (#/dashboard, #/invites, #/users, #/users/42, #/batches) and the notice
+// (#/dashboard, #/invites, #/users, #/users/42, #/batches, #/audit) and the notice
 // shown when the API refuses the key.
 import { api, session, whenKeyRefused, ApiError } from './api.js';
 import * as dashboard from './pages/dashboard.js';
 import * as invites from './pages/invites.js';
 import * as users from './pages/users.js';
 import * as batches from './pages/batches.js';
+import * as audit from './pages/audit.js';
 
-const pages = { dashboard, invites, users, batches };
+const pages = { dashboard, invites, users, batches, audit };
 const $ = (id) => document.getElementById(id);
 
 function showNotice(text) {

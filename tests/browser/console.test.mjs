@@ -332,10 +332,19 @@ test('voiding a batch in the console makes its unredeemed coupons refused', asyn
   assertNoProblems();
 });
 
+test("the audit page lists the console's own actions", async () => {
+  await goto('#/audit', 'Audit');
+  const voided = page.locator('#audit-list tbody tr', { hasText: '/void' }).first();
+  assert.match(await voided.textContent(), new RegExp(`POST /admin/coupon-batches/\\{id\\}/void${state.batchId}`));
+  assert.match(await voided.textContent(), /ok \(200\)/);
+  await shot('audit');
+  assertNoProblems();
+});
+
 test('the pages are usable at 390 px: no horizontal scrolling', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [hash, heading] of [['#/dashboard', 'Dashboard'], ['#/invites', 'Invite codes'],
-    ['#/users', 'Users'], ['#/batches', 'Coupon batches']]) {
+    ['#/users', 'Users'], ['#/batches', 'Coupon batches'], ['#/audit', 'Audit']]) {
     await goto(hash, heading);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${heading} scrolls sideways by ${overflow} px at 390 px`);
