@@ -7,6 +7,8 @@ import { h, field, select, status, fmt, table } from '../dom.js';
 Chart.register(...registerables);
 Chart.defaults.font.family = 'system-ui, sans-serif';
 Chart.defaults.maintainAspectRatio = false;
+// Figures appear as they are: no growing bars (nor a half-drawn screenshot).
+Chart.defaults.animation = false;
 
 const DAY = 86400000;
 // The charts on screen: destroyed before new ones are drawn, so a chart of a
@@ -99,7 +101,7 @@ function dashboard(a) {
         labels,
         datasets: [
           { label: 'Scans', data: buckets.map((b) => b.scans ?? 0), borderColor: '#b5542f', backgroundColor: '#b5542f', yAxisID: 'y' },
-          { label: 'Points issued', data: buckets.map((b) => b.pointsIssued ?? 0), borderColor: '#5a8a2f', backgroundColor: '#5a8a2f', yAxisID: 'points' },
+          { label: 'Points issued', data: buckets.map((b) => b.pointsIssued ?? 0), borderColor: '#5a8a2f', backgroundColor: '#5a8a2f', borderDash: [6, 4], yAxisID: 'points' },
         ],
       },
       options: {
