@@ -139,8 +139,9 @@ SELECT k, k, u, 'seed', t FROM s;
 INSERT INTO ledger (id, user_id, amount, type, coupon_id, scan_id, created_at)
 SELECT s.k, s.u, c.points, 'scan', s.k, s.k, s.t
   FROM s JOIN coupons c ON c.id = s.k;
-INSERT INTO balances (user_id, balance, updated_at)
-SELECT user_id, sum(amount), max(created_at) FROM ledger GROUP BY user_id;
+INSERT INTO balances (user_id, balance, updated_at, created_at)
+SELECT user_id, sum(amount), max(created_at), min(created_at)
+  FROM ledger GROUP BY user_id;
 
 SELECT setval('users_id_seq', (SELECT max(id) FROM users)),
        setval('invite_codes_id_seq', (SELECT max(id) FROM invite_codes)),

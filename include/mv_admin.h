@@ -27,6 +27,18 @@ void mv_query_page(mv_req *q, mv_page *page);
  * problem recorded under "id". */
 int mv_path_id(mv_req *q, int i, long long *out);
 
+/*
+ * The start of an action on the row with the id of path parameter 0:
+ * parses it (400), begins a transaction and runs lock, which takes $1 the
+ * id and locks the row FOR UPDATE (no row: 404 not_found_code,
+ * not_found_message).  0 with *id set and the transaction open, or 1 once
+ * it has replied.
+ */
+int mv_admin_begin_locked_or_reply(mv_req *q, const mv_stmt *lock,
+                                   const char *not_found_code,
+                                   const char *not_found_message,
+                                   long long *id);
+
 /* One row of a result as a JSON object: a new reference. */
 typedef json_t *(*mv_row_json_fn)(mv_req *q, const PGresult *res, int row);
 

@@ -17,6 +17,19 @@ ALTER TABLE coupons ADD CONSTRAINT coupons_void_unredeemed
 ALTER TABLE coupon_batches ADD COLUMN voided_at timestamptz;
 ALTER TABLE coupon_batches ADD COLUMN voided integer NOT NULL DEFAULT 0;
 
+-- When each balance was first credited: the user's first scan (analytics'
+-- "invitees who scanned").  The redemption inserts the row on the first
+-- credit and only updates it afterwards, so the default is all it takes.
+-- Existing rows take their first ledger entry.
+ALTER TABLE balances ADD COLUMN created_at timestamptz;
+UPDATE balances b SET created_at = f.first
+  FROM (SELECT user_id, min(created_at) AS first FROM ledger GROUP BY user_id) f
+ WHERE f.user_id = b.user_id;
+UPDATE balances SET created_at = updated_at WHERE created_at IS NULL;
+ALTER TABLE balances ALTER COLUMN created_at SET DEFAULT now(),
+                     ALTER COLUMN created_at SET NOT NULL;
+CREATE INDEX balances_created_idx ON balances (created_at);
+
 -- Every admin action (POST/PATCH under the admin key): written in the
 -- same transaction as its effect, or alone when it was refused.
 CREATE TABLE admin_audit (
@@ -40,6 +53,10 @@ CREATE INDEX invite_codes_code_prefix_idx ON invite_codes (code text_pattern_ops
 -- Top inviters: user-owned codes by uses taken.
 CREATE INDEX invite_codes_used_idx ON invite_codes ((uses - remaining) DESC, id)
     WHERE owner_id IS NOT NULL;
+-- A code's invitees in time order (the tree, a code's first use); it
+-- replaces the index on invited_by alone.
+CREATE INDEX users_invited_by_created_idx ON users (invited_by, created_at);
+DROP INDEX users_invited_by_idx;
 CREATE INDEX users_email_prefix_idx ON users (lower(email) text_pattern_ops);
 CREATE INDEX users_phone_prefix_idx ON users (phone text_pattern_ops);
 -- A batch's coupons in id order (the CSV's keyset pages), and its
@@ -69,11 +86,14 @@ CREATE TABLE stats_daily (
 );
 
 -- The figures of UTC day d, computed from the tables themselves: the day's
--- rows are found through the time indexes, and every "first" is decided
--- by one index probe per row of the day (scalar subqueries, so the
--- planner cannot turn them into scans of all the days before).
+-- rows are found through the time indexes, and every per-row question
+-- (a code's first use, whether a user joined through a user's code) is
+-- one index probe written as a scalar subquery, so the planner cannot
+-- turn it into a scan of whole tables.  A user's first scan is the
+-- creation of their balance.
+-- JIT compilation is off: it costs seconds here and saves nothing.
 CREATE FUNCTION stats_day(d date) RETURNS stats_daily
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET jit = off AS $$
     WITH b AS (
         SELECT d::timestamp AT TIME ZONE 'UTC' AS lo,
                (d + 1)::timestamp AT TIME ZONE 'UTC' AS hi),
@@ -95,13 +115,11 @@ LANGUAGE sql STABLE AS $$
                                    WHERE by_user) x
           WHERE (SELECT min(e.created_at) FROM users e
                   WHERE e.invited_by = x.invited_by) >= b.lo)::integer,
-        (SELECT count(*) FROM b, (SELECT DISTINCT user_id FROM l) x
-          WHERE (SELECT c.owner_id IS NOT NULL FROM users u
+        (SELECT count(*) FROM b, balances f
+          WHERE f.created_at >= b.lo AND f.created_at < b.hi
+            AND (SELECT c.owner_id IS NOT NULL FROM users u
                    JOIN invite_codes c ON c.id = u.invited_by
-                  WHERE u.id = x.user_id)
-            AND (SELECT e.created_at FROM ledger e
-                  WHERE e.user_id = x.user_id AND e.type = 'scan'
-                  ORDER BY e.id LIMIT 1) >= b.lo)::integer,
+                  WHERE u.id = f.user_id))::integer,
         (SELECT count(*) FROM l)::integer,
         (SELECT COALESCE(sum(amount), 0) FROM l)::bigint
 $$;
@@ -116,7 +134,7 @@ $$;
 -- ten minutes after its end, so late commits still land in it).  One
 -- caller at a time; the others wait and then find the work done.
 CREATE FUNCTION stats_refresh() RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     first_day date;
     last_day date := ((now() AT TIME ZONE 'UTC') - interval '10 minutes')::date - 1;

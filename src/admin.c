@@ -54,6 +54,30 @@ int mv_reply_page(mv_req *q, const mv_page *page, const mv_stmt *st,
         json_pack("{s:o, s:o}", "items", items, "nextBefore", next));
 }
 
+int mv_admin_begin_locked_or_reply(mv_req *q, const mv_stmt *lock,
+                                   const char *not_found_code,
+                                   const char *not_found_message, long long *id)
+{
+    const char *params[1];
+    PGresult *res;
+
+    if (!mv_path_id(q, 0, id)) {
+        mv_reply_invalid(q);
+        return 1;
+    }
+    params[0] = mv_int_param(q, *id);
+    if (!mv_db_get(q) || mv_db_begin(q->db) != 0 ||
+        !(res = mv_db_exec(q->db, lock, params))) {
+        mv_reply_db_error(q);
+        return 1;
+    }
+    if (mv_db_rows(res) != 1) {
+        mv_reply_error(q, HTTP_NOT_FOUND, not_found_code, not_found_message);
+        return 1;
+    }
+    return 0;
+}
+
 /* --------------------------------------------------------------- columns */
 
 json_t *mv_col_int(const PGresult *res, int row, int col)

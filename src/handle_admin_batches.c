@@ -208,23 +208,15 @@ static int void_batch(mv_req *q)
     const char *params[1];
     PGresult *res;
     long long id;
-    mv_db *db;
 
-    if (!mv_path_id(q, 0, &id)) {
-        return mv_reply_invalid(q);
+    if (mv_admin_begin_locked_or_reply(q, &STMT_LOCK, "batch_not_found",
+                                       "No coupon batch has this id.", &id)) {
+        return OK;
     }
     params[0] = mv_int_param(q, id);
-    if (!(db = mv_db_get(q)) || mv_db_begin(db) != 0 ||
-        !(res = mv_db_exec(db, &STMT_LOCK, params))) {
-        return mv_reply_db_error(q);
-    }
-    if (mv_db_rows(res) != 1) {
-        return mv_reply_error(q, HTTP_NOT_FOUND, "batch_not_found",
-                              "No coupon batch has this id.");
-    }
-    if (!mv_db_exec(db, &STMT_VOID, params) ||
-        !(res = mv_db_exec(db, &STMT_ONE, params)) ||
-        mv_audit_ok(q, params[0]) != 0 || mv_db_commit(db) != 0) {
+    if (!mv_db_exec(q->db, &STMT_VOID, params) ||
+        !(res = mv_db_exec(q->db, &STMT_ONE, params)) ||
+        mv_audit_ok(q, params[0]) != 0 || mv_db_commit(q->db) != 0) {
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r,

@@ -298,22 +298,16 @@ typedef enum { ACT_DISABLE, ACT_ENABLE, ACT_REVOKE } user_action;
 static int user_act(mv_req *q, user_action act)
 {
     const char *params[1];
-    PGresult *res, *revoked = NULL, *state;
+    PGresult *revoked = NULL, *state;
     long long id;
     mv_db *db;
 
-    if (!mv_path_id(q, 0, &id)) {
-        return mv_reply_invalid(q);
+    if (mv_admin_begin_locked_or_reply(q, &STMT_LOCK, "user_not_found",
+                                       "No user has this id.", &id)) {
+        return OK;
     }
+    db = q->db;
     params[0] = mv_int_param(q, id);
-    if (!(db = mv_db_get(q)) || mv_db_begin(db) != 0 ||
-        !(res = mv_db_exec(db, &STMT_LOCK, params))) {
-        return mv_reply_db_error(q);
-    }
-    if (mv_db_rows(res) != 1) {
-        return mv_reply_error(q, HTTP_NOT_FOUND, "user_not_found",
-                              "No user has this id.");
-    }
     if ((act == ACT_DISABLE && !mv_db_exec(db, &STMT_DISABLE, params)) ||
         (act == ACT_ENABLE && !mv_db_exec(db, &STMT_ENABLE, params)) ||
         (act != ACT_ENABLE &&

@@ -956,9 +956,11 @@ static void analytics_counts_a_day_from_the_tables(void **state)
         " s AS (INSERT INTO scans (coupon_id, user_id, created_at) SELECT id,"
         " redeemed_by, '2090-01-01T12:00:00Z' FROM c RETURNING id, user_id,"
         " coupon_id)"
-        " INSERT INTO ledger (user_id, amount, type, coupon_id, scan_id,"
-        " created_at) SELECT user_id, 40, 'scan', coupon_id, id,"
-        " '2090-01-01T12:00:00Z' FROM s");
+        " , l AS (INSERT INTO ledger (user_id, amount, type, coupon_id,"
+        " scan_id, created_at) SELECT user_id, 40, 'scan', coupon_id, id,"
+        " '2090-01-01T12:00:00Z' FROM s RETURNING user_id)"
+        " INSERT INTO balances (user_id, balance, created_at) SELECT user_id,"
+        " 40, '2090-01-01T12:00:00Z' FROM l");
 
     r = admin_get("/admin/analytics?from=2089-12-31T00:00:00Z"
                   "&to=2090-01-01T23:00:00Z&interval=day");
