@@ -33,8 +33,8 @@ BROWSER_DEPS := $(BUILD)/browser/node_modules/.installed
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration console-test bench bench-admin \
-        clean format format-check directives-check directives-readme
+.PHONY: all deps install run stop migrate test test-run unit integration console-test bench \
+        bench-admin clean format format-check directives-check directives-readme
 
 all: $(SO)
 
@@ -71,7 +71,11 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check all unit integration
+test: deps format-check directives-check all unit integration test-run
+
+# make run from a checkout under a 0700 directory (tests/run-private.sh).
+test-run: all
+	@tests/run-private.sh
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)

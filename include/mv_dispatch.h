@@ -62,5 +62,7 @@ extern const mv_route
     mv_admin_analytics_routes[]; /* handle_admin_analytics.c */
 
 int mv_dispatch(request_rec *r);
+/* Registers the dispatcher's filter (register_hooks). */
+void mv_dispatch_register(void);
 
 #endif

@@ -107,19 +107,33 @@ new_secret() {
     (umask 077; head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$1")
 }
 
+# Where httpd's children can read the console's files for an instance in
+# DIR: beside its conf, or under /var/tmp when they run as www-data
+# (httpd started as root) and cannot enter DIR (a checkout under a 0700
+# directory, such as root's home).
+console_home() {
+    local dir=$1
+    if is_root && ! runuser -u www-data -- test -x "$dir" 2>/dev/null; then
+        echo "/var/tmp/mocaverse-console-$(printf %s "$dir" | md5sum | cut -c1-12)"
+    else
+        echo "$dir/console"
+    fi
+}
+
 # httpd_conf DIR PORT PGPORT [EXTRA_CONF]: writes DIR/httpd.conf from
 # conf/httpd.conf.in; EXTRA_CONF is included at the end when given.
 httpd_conf() {
     local dir=$1 port=$2 pgport=$3 extra=${4:-}
     mkdir -p "$dir/htdocs"
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
-    # The console's files, copied beside the conf: httpd's children (www-data
-    # when started as root) may not be able to read the checkout's path.
-    rm -rf "$dir/console"; cp -R "$MV_ROOT/console" "$dir/console"
-    chmod -R a+rX "$dir/console"
+    # The console's files, copied where httpd's children can read them (the
+    # checkout's own path may not be).
+    local console; console=$(console_home "$dir")
+    rm -rf "$console"; cp -R "$MV_ROOT/console" "$console"
+    chmod -R a+rX "$console"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
-        -e "s|@MODULES@|$HTTPD_MODULES|g" -e "s|@CONSOLE@|$dir/console|g" \
+        -e "s|@MODULES@|$HTTPD_MODULES|g" -e "s|@CONSOLE@|$console|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
     [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"
     return 0
