@@ -63,6 +63,7 @@ if [ ! -f "$DIR/seeded" ]; then
     touch "$DIR/seeded"
 fi
 
+mkdir -p "$H"
 new_secret "$H/jwt.secret" 48
 new_secret "$H/admin.key" 24
 port=$(free_port)

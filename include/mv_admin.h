@@ -9,6 +9,22 @@
 #include "mv.h"
 #include "mv_admin_rules.h"
 
+/*
+ * SQL: the redeemed coupons of batch b (a coupon_batches row) as column
+ * "redeemed" of a lateral subquery r: the count kept in batch_redeemed up
+ * to its as_of, plus the redemptions since, read from the index
+ * coupons (batch_id, redeemed_at) (migrations/007_admin.sql).
+ */
+#define MV_SQL_BATCH_REDEEMED                                                  \
+    " LEFT JOIN batch_redeemed br ON br.batch_id = b.id"                       \
+    " CROSS JOIN LATERAL (SELECT COALESCE(br.redeemed, 0) + count(*)"          \
+    "   AS redeemed FROM coupons c WHERE c.batch_id = b.id"                    \
+    "   AND c.redeemed_at >= COALESCE(br.as_of, '-infinity')) r"
+
+/* SQL: above every id, for "before" on the newest page (an index bound
+ * even in a generic plan, where "$1 IS NULL OR id < $1" is none). */
+#define MV_SQL_ID_MAX "9223372036854775807"
+
 #define MV_PAGE_LIMIT_DEFAULT 50
 #define MV_PAGE_LIMIT_MAX 200
 #define MV_ID_MAX 9223372036854775807LL
@@ -39,14 +55,19 @@ int mv_admin_begin_locked_or_reply(mv_req *q, const mv_stmt *lock,
                                    const char *not_found_message,
                                    long long *id);
 
+/* Brings the roll-ups (stats_daily, batch_redeemed) up to the last
+ * finished day: 0, or -1 on a database failure. */
+int mv_admin_stats_refresh(mv_req *q);
+
 /* One row of a result as a JSON object: a new reference. */
 typedef json_t *(*mv_row_json_fn)(mv_req *q, const PGresult *res, int row);
 
 /*
- * Replies a page of a list: runs st, whose $1 is `before` (NULL for the
- * newest page) and $2 the number of rows to read (one more than `limit`,
- * to know whether more follow); params[0] and params[1] are set here, the
- * filters from params[2] on are the caller's.  The reply is
+ * Replies a page of a list: runs st, planned with its parameters' values
+ * (mv_db_exec_planned: filters decide the best plan), whose $1 is `before`
+ * (NULL for the newest page) and $2 the number of rows to read (one more than
+ * `limit`, to know whether more follow); params[0] and params[1] are set here,
+ * the filters from params[2] on are the caller's.  The reply is
  * {"items": [row_json of each row shown], "nextBefore": the id (column
  * id_col) of the last row shown, or null on the last page}.
  */

@@ -57,13 +57,15 @@ CREATE INDEX invite_codes_used_idx ON invite_codes ((uses - remaining) DESC, id)
 -- replaces the index on invited_by alone.
 CREATE INDEX users_invited_by_created_idx ON users (invited_by, created_at);
 DROP INDEX users_invited_by_idx;
-CREATE INDEX users_email_prefix_idx ON users (lower(email) text_pattern_ops);
-CREATE INDEX users_phone_prefix_idx ON users (phone text_pattern_ops);
+CREATE INDEX users_email_prefix_idx ON users (lower(email) text_pattern_ops)
+    INCLUDE (id);
+CREATE INDEX users_phone_prefix_idx ON users (phone text_pattern_ops)
+    INCLUDE (id);
 -- A batch's coupons in id order (the CSV's keyset pages), and its
--- redeemed ones (batch list, redemption rates).
+-- redeemed ones in time order (batch_redeemed below).
 CREATE INDEX coupons_batch_id_idx ON coupons (batch_id, id);
 DROP INDEX coupons_batch_idx;
-CREATE INDEX coupons_batch_redeemed_idx ON coupons (batch_id)
+CREATE INDEX coupons_batch_redeemed_idx ON coupons (batch_id, redeemed_at)
     WHERE redeemed_at IS NOT NULL;
 -- Days of activity.  Ledger rows arrive in time order, so block ranges
 -- suffice for its ten million rows; users get a btree, which also gives
@@ -124,6 +126,15 @@ LANGUAGE sql STABLE SET jit = off AS $$
         (SELECT COALESCE(sum(amount), 0) FROM l)::bigint
 $$;
 
+-- Redeemed coupons per batch up to as_of (a UTC midnight), moved forward
+-- by stats_refresh; the redemptions since come from the index, so a
+-- batch's count costs one probe per day, not one per coupon.
+CREATE TABLE batch_redeemed (
+    batch_id    bigint PRIMARY KEY REFERENCES coupon_batches (id) ON DELETE CASCADE,
+    redeemed    bigint NOT NULL,
+    as_of       timestamptz NOT NULL
+);
+
 -- The UTC day of the first sign-up (NULL without users).
 CREATE FUNCTION stats_first_day() RETURNS date
 LANGUAGE sql STABLE AS $$
@@ -131,23 +142,34 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Rolls up every finished day not yet in stats_daily (a day is finished
--- ten minutes after its end, so late commits still land in it).  One
--- caller at a time; the others wait and then find the work done.
+-- ten minutes after its end, so late commits still land in it), and moves
+-- batch_redeemed to the end of the last finished day.  One caller at a
+-- time; the others wait and then find the work done.
 CREATE FUNCTION stats_refresh() RETURNS void
 LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     first_day date;
     last_day date := ((now() AT TIME ZONE 'UTC') - interval '10 minutes')::date - 1;
+    upto timestamptz := (last_day + 1)::timestamp AT TIME ZONE 'UTC';
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('mod_mocaverse stats_refresh'));
     SELECT COALESCE(max(day) + 1, stats_first_day()) INTO first_day
       FROM stats_daily;
-    IF first_day IS NULL OR first_day > last_day THEN
-        RETURN;
+    IF first_day IS NOT NULL AND first_day <= last_day THEN
+        INSERT INTO stats_daily
+        SELECT s.* FROM generate_series(first_day, last_day, interval '1 day') g,
+                        LATERAL stats_day(g::date) s
+        ON CONFLICT (day) DO NOTHING;
     END IF;
-    INSERT INTO stats_daily
-    SELECT s.* FROM generate_series(first_day, last_day, interval '1 day') g,
-                    LATERAL stats_day(g::date) s
-    ON CONFLICT (day) DO NOTHING;
+    INSERT INTO batch_redeemed (batch_id, redeemed, as_of)
+    SELECT id, 0, '-infinity' FROM coupon_batches b
+     WHERE NOT EXISTS (SELECT 1 FROM batch_redeemed r WHERE r.batch_id = b.id);
+    UPDATE batch_redeemed r
+       SET redeemed = r.redeemed + (SELECT count(*) FROM coupons c
+                                     WHERE c.batch_id = r.batch_id
+                                       AND c.redeemed_at >= r.as_of
+                                       AND c.redeemed_at < upto),
+           as_of = upto
+     WHERE r.as_of < upto;
 END
 $$;

@@ -37,7 +37,7 @@ int mv_reply_page(mv_req *q, const mv_page *page, const mv_stmt *st,
 
     params[0] = page->before ? mv_int_param(q, page->before) : NULL;
     params[1] = mv_int_param(q, page->limit + 1);
-    if (!mv_db_get(q) || !(res = mv_db_exec(q->db, st, params))) {
+    if (!mv_db_get(q) || !(res = mv_db_exec_planned(q->db, st, params))) {
         return mv_reply_db_error(q);
     }
     n = mv_db_rows(res);
@@ -76,6 +76,15 @@ int mv_admin_begin_locked_or_reply(mv_req *q, const mv_stmt *lock,
         return 1;
     }
     return 0;
+}
+
+static const mv_stmt STMT_STATS_REFRESH = {"mv_admin_stats_refresh", 0,
+                                           "SELECT stats_refresh()"};
+
+int mv_admin_stats_refresh(mv_req *q)
+{
+    return mv_db_get(q) && mv_db_exec(q->db, &STMT_STATS_REFRESH, NULL) ? 0
+                                                                        : -1;
 }
 
 /* --------------------------------------------------------------- columns */

@@ -16,9 +16,6 @@
 
 static const char *const INTERVALS[] = {"day", "week", NULL};
 
-static const mv_stmt STMT_REFRESH = {"mv_admin_stats_refresh", 0,
-                                     "SELECT stats_refresh()"};
-
 /* The days of [$1, $2) (dates): the rolled-up ones, then the ones after
  * the last roll-up (or from the first sign-up's day) computed from the
  * tables. */
@@ -82,9 +79,7 @@ static const mv_stmt STMT_TOP = {
 static const mv_stmt STMT_BATCHES = {
     "mv_admin_batch_rates", 3,
     "SELECT b.id, b.name, b.count, r.redeemed, b.voided"
-    "  FROM coupon_batches b CROSS JOIN LATERAL"
-    "  (SELECT count(*) AS redeemed FROM coupons c"
-    "    WHERE c.batch_id = b.id AND c.redeemed_at IS NOT NULL) r"
+    " FROM coupon_batches b" MV_SQL_BATCH_REDEEMED
     " WHERE b.created_at >= $1::date::timestamp AT TIME ZONE 'UTC'"
     "   AND b.created_at < $2::date::timestamp AT TIME ZONE 'UTC'"
     " ORDER BY b.id DESC LIMIT $3::integer"};
@@ -196,7 +191,7 @@ static int analytics(mv_req *q)
     params[0] = apr_pstrndup(q->r->pool, mv_time_format(q->r->pool, from), 10);
     params[1] = apr_pstrndup(q->r->pool, mv_time_format(q->r->pool, to), 10);
     params[2] = INTERVALS[interval];
-    if (!(db = mv_db_get(q)) || !mv_db_exec(db, &STMT_REFRESH, NULL) ||
+    if (!(db = mv_db_get(q)) || mv_admin_stats_refresh(q) != 0 ||
         !(buckets = mv_db_exec(db, &STMT_BUCKETS, params)) ||
         !(funnel = mv_db_exec(db, &STMT_FUNNEL, params)) ||
         !(top = mv_db_exec(db, &STMT_TOP,
@@ -225,7 +220,7 @@ static const mv_stmt STMT_AUDIT = {
     "mv_admin_audit_list", 2,
     "SELECT id, method, route, target, client_ip, status, outcome,"
     " created_at FROM admin_audit"
-    " WHERE ($1::bigint IS NULL OR id < $1::bigint)"
+    " WHERE id < COALESCE($1::bigint, " MV_SQL_ID_MAX ")"
     " ORDER BY id DESC LIMIT $2::integer"};
 
 /* One audit row: {id, method, route, target, clientIp, status, outcome,

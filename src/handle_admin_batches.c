@@ -23,10 +23,7 @@
     "      THEN b.count - r.redeemed - b.voided ELSE 0 END,"                   \
     " b.voided, r.redeemed * b.points, b.created_at, b.expires_at,"            \
     " b.voided_at"
-#define BATCH_FROM                                                             \
-    " FROM coupon_batches b CROSS JOIN LATERAL"                                \
-    " (SELECT count(*) AS redeemed FROM coupons c"                             \
-    "   WHERE c.batch_id = b.id AND c.redeemed_at IS NOT NULL) r"
+#define BATCH_FROM " FROM coupon_batches b" MV_SQL_BATCH_REDEEMED
 enum {
     COL_ID,
     COL_NAME,
@@ -46,7 +43,7 @@ enum {
 static const mv_stmt STMT_LIST = {
     "mv_admin_batches", 2,
     "SELECT " BATCH_COLUMNS BATCH_FROM
-    " WHERE ($1::bigint IS NULL OR b.id < $1::bigint)"
+    " WHERE b.id < COALESCE($1::bigint, " MV_SQL_ID_MAX ")"
     " ORDER BY b.id DESC LIMIT $2::integer"};
 
 static const mv_stmt STMT_ONE = {"mv_admin_batch", 1,
@@ -81,6 +78,9 @@ static int list_batches(mv_req *q)
     mv_query_page(q, &page);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
+    }
+    if (mv_admin_stats_refresh(q) != 0) {
+        return mv_reply_db_error(q);
     }
     return mv_reply_page(q, &page, &STMT_LIST, params, COL_ID, batch_json);
 }

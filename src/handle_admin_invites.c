@@ -36,8 +36,8 @@ static const char *const STATUSES[] = {"active", "used_up", "expired",
 
 /*
  * A page of codes, newest first.  Each filter is NULL when not asked for;
- * the planner drops those conditions (custom plans), so each shape of
- * query uses its own index.
+ * planned at each run (mv_reply_page), the planner drops those
+ * conditions, so each shape of query uses its own index.
  *   $1 before (id), $2 rows, $3 owner (user id), $4 root (boolean),
  *   $5 code prefix pattern, $6 status
  */

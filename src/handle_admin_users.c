@@ -52,24 +52,32 @@ enum {
 static const mv_stmt STMT_LIST_ALL = {
     "mv_admin_users_all", 2,
     "SELECT " USER_COLUMNS USER_FROM
-    " WHERE ($1::bigint IS NULL OR u.id < $1::bigint)"
+    " WHERE u.id < COALESCE($1::bigint, " MV_SQL_ID_MAX ")"
     " ORDER BY u.id DESC LIMIT $2::integer"};
 
-/* $1 before, $2 rows, $3 lower-cased e-mail LIKE pattern */
+/*
+ * A search: every id matching MATCH (on $3, $4), found through its prefix
+ * index, then the newest of them, then the page's rows.  Materialised, so
+ * the planner cannot walk the primary key backwards hoping to meet
+ * matches soon instead: a prefix whose users joined long ago would read
+ * the whole table.  Planned at each run (mv_reply_page), so LIKE's prefix
+ * becomes an index range.  $1 before, $2 rows.
+ */
+#define USER_SEARCH(MATCH)                                                     \
+    "WITH m AS MATERIALIZED (SELECT id FROM users"                             \
+    "  WHERE (" MATCH ") AND id < COALESCE($1::bigint, " MV_SQL_ID_MAX ")),"   \
+    " p AS (SELECT id FROM m ORDER BY id DESC LIMIT $2::integer)"              \
+    " SELECT " USER_COLUMNS USER_FROM " JOIN p ON p.id = u.id"                 \
+    " ORDER BY u.id DESC"
+
+/* $3 lower-cased e-mail LIKE pattern */
 static const mv_stmt STMT_LIST_EMAIL = {
-    "mv_admin_users_email", 3,
-    "SELECT " USER_COLUMNS USER_FROM
-    " WHERE ($1::bigint IS NULL OR u.id < $1::bigint)"
-    "   AND lower(u.email) LIKE $3::text"
-    " ORDER BY u.id DESC LIMIT $2::integer"};
+    "mv_admin_users_email", 3, USER_SEARCH("lower(email) LIKE $3::text")};
 
-/* $1 before, $2 rows, $3 phone LIKE pattern, $4 id (0: none) */
+/* $3 phone LIKE pattern, $4 id (0: none) */
 static const mv_stmt STMT_LIST_PHONE = {
     "mv_admin_users_phone", 4,
-    "SELECT " USER_COLUMNS USER_FROM
-    " WHERE ($1::bigint IS NULL OR u.id < $1::bigint)"
-    "   AND (u.phone LIKE $3::text OR u.id = $4::bigint)"
-    " ORDER BY u.id DESC LIMIT $2::integer"};
+    USER_SEARCH("phone LIKE $3::text OR id = $4::bigint")};
 
 static const mv_stmt STMT_ONE = {"mv_admin_user", 1,
                                  "SELECT " USER_COLUMNS USER_FROM
