@@ -47,8 +47,8 @@ async function signIn(key) {
       : `Could not sign in: ${error instanceof ApiError ? error.describe() : error.message}`);
     return;
   }
-  if (!location.hash || location.hash === '#/') location.hash = '#/dashboard';
-  route();
+  if (!location.hash || location.hash === '#/') location.hash = '#/dashboard'; // hashchange routes
+  else route();
 }
 
 let rendering = 0;
