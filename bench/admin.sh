@@ -81,8 +81,17 @@ mid_user=$(sql "SELECT max(id) / 2 FROM users")
 owner=$(sql "SELECT owner_id FROM invite_codes WHERE owner_id IS NOT NULL ORDER BY uses - remaining DESC LIMIT 1")
 top_user=$(sql "SELECT id FROM users ORDER BY id LIMIT 1")
 leaf_user=$(sql "SELECT max(id) FROM users")
-email_prefix=$(sql "SELECT left(email, 8) FROM users WHERE email IS NOT NULL ORDER BY id DESC LIMIT 1")
-phone_prefix=$(sql "SELECT substr(phone, 2, 6) FROM users WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 1")
+# A selective search (tens of matches) and a broad one (tens of thousands)
+# of each kind; the seed's e-mails all start with "user".
+mid_email=$(sql "SELECT email FROM users WHERE email IS NOT NULL AND id >= $mid_user ORDER BY id LIMIT 1")
+email_prefix=${mid_email:0:10}
+mid_phone=$(sql "SELECT phone FROM users WHERE phone IS NOT NULL AND id >= $mid_user ORDER BY id LIMIT 1")
+phone_prefix=${mid_phone:1:10}
+broad_phone=${mid_phone:1:6}
+count_email=$(sql "SELECT count(*) FROM users WHERE lower(email) LIKE '$email_prefix%'")
+count_user1=$(sql "SELECT count(*) FROM users WHERE lower(email) LIKE 'user1%'")
+count_phone=$(sql "SELECT count(*) FROM users WHERE phone LIKE '+$phone_prefix%'")
+count_broad=$(sql "SELECT count(*) FROM users WHERE phone LIKE '+$broad_phone%'")
 code_prefix=$(sql "SELECT left(code, 3) FROM invite_codes ORDER BY id DESC LIMIT 1")
 batch=$(sql "SELECT max(id) FROM coupon_batches")
 year_ago=$(date -u -d '365 days ago' +%Y-%m-%dT%H:%M:%SZ)
@@ -104,9 +113,10 @@ ROUTES=(
     "users, newest page|/admin/users"
     "users, 200 a page|/admin/users?limit=200"
     "users, page in the middle|/admin/users?before=$mid_user"
-    "users, q= e-mail prefix|/admin/users?q=$email_prefix"
-    "users, q= e-mail prefix 'user1'|/admin/users?q=user1"
-    "users, q= phone prefix|/admin/users?q=$phone_prefix"
+    "users, q= e-mail prefix ($count_email matches)|/admin/users?q=$email_prefix"
+    "users, q= e-mail prefix 'user1' ($count_user1 matches)|/admin/users?q=user1"
+    "users, q= phone prefix ($count_phone matches)|/admin/users?q=$phone_prefix"
+    "users, q= phone prefix ($count_broad matches)|/admin/users?q=$broad_phone"
     "users, q= id|/admin/users?q=$mid_user"
     "user detail, top of a tree, depth=5|/admin/users/$top_user?depth=5"
     "user detail, top of a tree, depth=2|/admin/users/$top_user?depth=2"

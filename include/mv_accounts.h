@@ -65,11 +65,15 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id);
  */
 int mv_accounts_user_active(mv_req *q);
 
+/* 403 account_disabled: the credential was right, but an operator
+ * disabled the account (or it was deleted meanwhile). */
+int mv_accounts_reply_disabled(mv_req *q);
+
 /* ----------------------------------------------------------------- tokens */
 
 typedef enum {
     MV_TOKENS_OK,
-    MV_TOKENS_NO_USER, /* the user does not exist (any more) */
+    MV_TOKENS_NO_USER, /* the user does not exist (any more) or is disabled */
     MV_TOKENS_ERROR    /* reply with mv_reply_db_error */
 } mv_tokens_result;
 

@@ -163,6 +163,12 @@ static const mv_stmt STMT_USER_ACTIVE = {
     "mv_user_active", 1,
     "SELECT 1 FROM users WHERE id = $1::bigint AND disabled_at IS NULL"};
 
+int mv_accounts_reply_disabled(mv_req *q)
+{
+    return mv_reply_error(q, HTTP_FORBIDDEN, "account_disabled",
+                          "This account has been disabled.");
+}
+
 int mv_accounts_user_active(mv_req *q)
 {
     const char *params[1] = {mv_int_param(q, q->user_id)};
@@ -332,8 +338,15 @@ int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra)
     json_t *body = NULL;
 
     mv_json_pool(q->r->pool, extra);
-    if (mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
-        mv_db_commit(q->db) != 0) {
+    switch (mv_accounts_issue_tokens(q, user_id, &body)) {
+    case MV_TOKENS_OK:
+        break;
+    case MV_TOKENS_NO_USER:
+        return mv_accounts_reply_disabled(q);
+    default:
+        return mv_reply_db_error(q);
+    }
+    if (mv_db_commit(q->db) != 0) {
         json_decref(body);
         return mv_reply_db_error(q);
     }

@@ -605,6 +605,9 @@ disable_refuses_the_users_tokens_everywhere_until_enabled(void **state)
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
     r = login_user(email, PASSWORD);
+    mv_assert_error(r, 403, "account_disabled");
+    mv_resp_free(r);
+    r = login_user(email, "not the password at all");
     mv_assert_error(r, 401, "invalid_credentials");
     mv_resp_free(r);
     /* The admin still reads the wallet; the detail says disabled. */
@@ -647,6 +650,32 @@ disable_refuses_the_users_tokens_everywhere_until_enabled(void **state)
     json_decref(coupons);
     free(access);
     free(refresh);
+    free(email);
+    mv_resp_free(acc);
+}
+
+static void a_disabled_user_proving_a_one_time_code_is_told_so(void **state)
+{
+    char *email = new_email(), member[160], body[256], path[96], *otp;
+    mv_resp *acc = new_account(email), *r;
+    long long uid = user_id_of(acc);
+    (void)state;
+
+    snprintf(path, sizeof path, "/admin/users/%lld/disable", uid);
+    r = admin_send("POST", path, NULL);
+    assert_int_equal(r->status, 200);
+    mv_resp_free(r);
+    snprintf(member, sizeof member, "\"email\":\"%s\"", email);
+    otp = rw_otp(member);
+    snprintf(body, sizeof body, "{%s,\"otp\":\"%s\"}", member, otp);
+    r = mv_http("POST", "/auth/verify", body, NULL);
+    mv_assert_error(r, 403, "account_disabled");
+    mv_resp_free(r);
+    assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_families WHERE"
+                                " user_id = %lld AND revoked_at IS NULL",
+                                uid),
+                     0);
+    free(otp);
     free(email);
     mv_resp_free(acc);
 }
@@ -1222,6 +1251,7 @@ int main(void)
         cmocka_unit_test(user_routes_refuse_bad_ids_depths_and_unknown_users),
         cmocka_unit_test(
             disable_refuses_the_users_tokens_everywhere_until_enabled),
+        cmocka_unit_test(a_disabled_user_proving_a_one_time_code_is_told_so),
         cmocka_unit_test(revoke_sessions_ends_every_refresh_family),
         cmocka_unit_test(batches_list_csv_and_void),
         cmocka_unit_test(batch_csv_streams_every_coupon_of_a_large_batch),
