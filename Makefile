@@ -34,7 +34,21 @@ BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test test-run unit integration console-test bench \
-        bench-admin clean format format-check directives-check directives-readme
+        bench-admin clean format format-check directives-check directives-readme \
+        openapi-tools openapi-lint openapi-routes openapi-check
+
+# openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
+# compiled into the module by a Debian-only script (python3-yaml); the npm
+# tools (Redocly CLI, Swagger UI, ajv) are pinned in tools/openapi's lock
+# file and installed by `npm ci` into build/openapi-tools.
+OPENAPI_SRC  := $(wildcard openapi/*.yaml openapi/paths/*.yaml)
+OPENAPI_JSON := $(BUILD)/openapi.json
+OPENAPI_H    := $(BUILD)/openapi_json.h
+NODE_TOOLS   := $(BUILD)/openapi-tools
+NODE_STAMP   := $(NODE_TOOLS)/node_modules/.mv-installed
+NODE_BIN     := $(NODE_TOOLS)/node_modules/.bin
+# Every request and response of `make integration`, one JSON line each.
+EXCHANGES    := $(BUILD)/exchanges
 
 all: $(SO)
 
@@ -48,8 +62,8 @@ $(CORE_LIB): $(CORE_OBJ)
 
 # The library goes to the linker as -Wl, (libtool calls linking a static
 # library into a module "not portable"), followed by the libraries it needs.
-$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) Makefile
-	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
+$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) $(OPENAPI_H) Makefile
+	$(APXS) -c -n $(MODULE) -Iinclude -I$(BUILD) -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
 	    $(foreach l,$(LIBS),-Wl,$(l)) \
@@ -62,7 +76,7 @@ deps:
 install: $(SO)
 	$(APXS) -i -n $(MODULE) $(SO)
 
-run: deps all
+run: deps all openapi-tools
 	@scripts/run.sh start
 
 stop:
@@ -71,8 +85,34 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check all unit integration test-run
+test: deps format-check directives-check all openapi-lint openapi-routes unit integration openapi-check test-run
 
+$(OPENAPI_JSON) $(OPENAPI_H) &: $(OPENAPI_SRC) tools/openapi/bundle.py
+	@mkdir -p $(BUILD)
+	python3 tools/openapi/bundle.py openapi/openapi.yaml $(OPENAPI_JSON) $(OPENAPI_H)
+
+openapi-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/openapi/package.json tools/openapi/package-lock.json
+	@mkdir -p $(NODE_TOOLS)
+	cp tools/openapi/package.json tools/openapi/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Redocly CLI's recommended rules, exceptions justified in openapi/redocly.yaml.
+openapi-lint: $(NODE_STAMP)
+	$(NODE_BIN)/redocly lint --config openapi/redocly.yaml --format=stylish openapi/openapi.yaml
+
+# The code's route table and the document's paths and methods are one set.
+openapi-routes: $(OPENAPI_JSON)
+	python3 tools/openapi/routes.py $(OPENAPI_JSON) src/dispatch.c src/*.c
+
+# Every recorded exchange validated against the document, the checker's own
+# tests first, then the coverage of every documented status.
+openapi-check: $(NODE_STAMP) $(OPENAPI_JSON)
+	NODE_PATH=$(NODE_TOOLS)/node_modules node --test tools/openapi/test/
+	NODE_PATH=$(NODE_TOOLS)/node_modules node tools/openapi/check-exchanges.cjs \
+	    $(OPENAPI_JSON) $(EXCHANGES)
 # make run from a checkout under a 0700 directory (tests/run-private.sh).
 test-run: all
 	@tests/run-private.sh
@@ -103,8 +143,10 @@ directives-readme: $(DIRECTIVES_MD)
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: $(SO) $(IT_BIN) $(BROWSER_DEPS)
-	@tests/integration/run.sh $(IT_BIN) $(BROWSER_TEST)
+integration: $(SO) $(IT_BIN) $(NODE_STAMP) $(BROWSER_DEPS)
+	@rm -rf $(EXCHANGES) && mkdir -p $(EXCHANGES)
+	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN) \
+	    tests/integration/reference_page.sh $(BROWSER_TEST)
 
 # The console's browser test alone, against its own httpd and PostgreSQL.
 console-test: $(SO) $(BROWSER_DEPS)
@@ -187,10 +229,11 @@ $(ASAN_CORE): $(ASAN_CORE_O)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) Makefile
+$(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) $(OPENAPI_H) Makefile
 	@rm -rf $(ASAN_MOD) && mkdir -p $(ASAN_MOD)
 	@cp --parents $(HTTPD_SRC) $(HEADERS) $(ASAN_MOD)/
 	cd $(ASAN_MOD) && $(APXS) -S CC=$(ASAN_CC) -c -n $(MODULE) -Iinclude \
+	    -I$(CURDIR)/$(BUILD) \
 	    -I/usr/include/postgresql -Wc,-std=gnu11 \
 	    $(foreach w,$(WARN) $(ASAN_FLAGS),-Wc,$(w)) \
 	    -Wl,-fsanitize=address,undefined \

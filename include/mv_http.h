@@ -23,7 +23,8 @@
 
 /*
  * Every reply goes through these.  They set the status, the JSON content
- * type and the body, and return OK, so a handler ends with
+ * type, Cache-Control: no-store (unless the handler set a Cache-Control)
+ * and the body, and return OK, so a handler ends with
  * `return mv_reply_...(...)`.
  */
 int mv_reply_json(mv_req *q, int status, json_t *body); /* steals body */

@@ -38,7 +38,10 @@ int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
     }
     r->status = status;
     ap_set_content_type(r, "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    /* Answers are not cached, unless the handler said how they may be. */
+    if (!apr_table_get(r->headers_out, "Cache-Control")) {
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    }
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, len);
     if (!r->header_only) {

@@ -13,10 +13,12 @@ tar -C "$MV_ROOT" --exclude=./var --exclude=./.git -cf - . \
     | tar -C "$CO" -xf -
 pg_home=$("$CO/scripts/run.sh" pg-home)
 cleanup() {
+    local www
     (cd "$CO" && make -s stop >/dev/null 2>&1)
+    www=$(served_dir "$CO/var")
+    [ "$www" != "$CO/var" ] && rm -rf "$www"
     rm -rf "$D"
     [ "$pg_home" != "$CO/var" ] && rm -rf "$pg_home"
-    rm -rf "$(console_home "$CO/var")"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -29,15 +31,17 @@ health=$(curl -s "http://127.0.0.1:$port/health")
 if [ "$health" != '{"status":"ok","database":"ok"}' ]; then
     echo "$out"; echo "FAIL: /health answered: $health"; exit 1
 fi
-# The console's files are read by httpd's children (www-data as root).
-for path in console/ console/js/app.js console/lib/chart.js/chart.esm.js; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/$path")
+# The console and the API reference page are read by httpd's children
+# (www-data as root), and the document the page loads is served.
+for path in /console/ /console/js/app.js /console/lib/chart.js/chart.esm.js \
+    /console/api/ /console/api/swagger-ui/swagger-ui-bundle.js /openapi.json; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
     if [ "$code" != 200 ]; then
-        echo "FAIL: /$path answered $code under a 0700 directory"; exit 1
+        echo "$out"; echo "FAIL: $path answered $code"; exit 1
     fi
 done
 if ! (cd "$CO" && make -s stop >/dev/null 2>&1) ||
     curl -s -o /dev/null "http://127.0.0.1:$port/health"; then
     echo "FAIL: make stop left httpd running"; exit 1
 fi
-echo "make run under a 0700 directory: /health and /console/ ok (cluster in $pg_home/pg)"
+echo "make run under a 0700 directory: /health, the console, the API reference page and /openapi.json ok (cluster in $pg_home/pg)"
