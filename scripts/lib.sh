@@ -153,6 +153,10 @@ httpd_conf() {
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
     www=$(served_dir "$dir")
     mkdir -p "$www"; chmod 755 "$www"
+    # The console (console/, the API reference page's console/api/ among
+    # its files), then Swagger UI's files beside that page.
+    rm -rf "$www/console"; cp -R "$MV_ROOT/console" "$www/console"
+    chmod -R a+rX "$www/console"
     reference_page "$www/console/api"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@WWW@|$www|g" \
