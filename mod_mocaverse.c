@@ -84,7 +84,12 @@ static void mv_register_hooks(apr_pool_t *p)
 }
 
 AP_DECLARE_MODULE(mocaverse) = {
-    STANDARD20_MODULE_STUFF, mv_config_create_dir,   mv_config_merge_dir,
-    mv_config_create_server, mv_config_merge_server, mv_directives,
-    mv_register_hooks,       AP_MODULE_FLAG_NONE,
+    STANDARD20_MODULE_STUFF,
+    NULL, /* no per-directory configuration (see api_base, dispatch.c) */
+    NULL,
+    mv_config_create_server,
+    mv_config_merge_server,
+    mv_directives,
+    mv_register_hooks,
+    AP_MODULE_FLAG_NONE,
 };

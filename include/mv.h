@@ -87,16 +87,9 @@ typedef struct {
     apr_uint64_t *health_probe; /* last /health probe, handle_system.c */
 } mv_config;
 
-/* Per-directory configuration: the <Location> path the handler was set in. */
-typedef struct {
-    const char *base; /* without trailing slash; "" for "/" */
-} mv_dir_config;
-
 extern const command_rec mv_directives[];
 void *mv_config_create_server(apr_pool_t *p, server_rec *s);
 void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv);
-void *mv_config_create_dir(apr_pool_t *p, char *dir);
-void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
 /* Applies defaults, checks required directives and prepares the JWT key
  * (allocated from p, zeroed by a cleanup of p); NULL or an error. */
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p);

@@ -141,30 +141,6 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
     return NULL;
 }
 
-void *mv_config_create_dir(apr_pool_t *p, char *dir)
-{
-    mv_dir_config *d = apr_pcalloc(p, sizeof(*d));
-
-    if (dir) {
-        apr_size_t len = strlen(dir);
-
-        while (len > 0 && dir[len - 1] == '/') {
-            len--;
-        }
-        d->base = apr_pstrmemdup(p, dir, len);
-    }
-    return d;
-}
-
-void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
-{
-    const mv_dir_config *base = basev, *add = addv;
-    mv_dir_config *m = apr_pcalloc(p, sizeof(*m));
-
-    m->base = add->base ? add->base : base->base;
-    return m;
-}
-
 /* ------------------------------------------------------ directive helpers */
 
 static mv_config *server_config(cmd_parms *cmd)

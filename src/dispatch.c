@@ -7,6 +7,8 @@
 #include "mv.h"
 #include "mv_jwt.h"
 
+#include "http_core.h"
+
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
     mv_system_routes, mv_auth_routes, mv_invite_routes, mv_otp_routes,
@@ -213,17 +215,39 @@ static int authorize(mv_req *q)
     return 0;
 }
 
+/*
+ * The path the routes are relative to: that of the <Location> whose
+ * SetHandler sent the request here, without trailing slashes ("" for "/").
+ * The module has no per-directory directive, so httpd never makes a
+ * per-directory config of ours for that section; core's holds the path of
+ * the section merged last, the innermost <Location> of the request.  A
+ * path that does not prefix the URI (a handler set outside a <Location>)
+ * gives "": routes then start at the root.
+ */
+static const char *api_base(request_rec *r)
+{
+    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *d = core ? core->d : NULL;
+    apr_size_t len = d ? strlen(d) : 0;
+
+    while (len > 0 && d[len - 1] == '/') {
+        len--;
+    }
+    if (len == 0 || core->r || strncmp(r->uri, d, len) != 0) {
+        return "";
+    }
+    return apr_pstrmemdup(r->pool, d, len);
+}
+
 int mv_dispatch(request_rec *r)
 {
-    const mv_dir_config *d =
-        ap_get_module_config(r->per_dir_config, &mocaverse_module);
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path, *allow, *method;
     int per_user;
 
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config, &mocaverse_module);
-    path = mv_path_relative(d->base ? d->base : "", r->uri);
+    path = mv_path_relative(api_base(r), r->uri);
     /* HEAD is answered as GET without a body (r->header_only). */
     method = r->method_number == M_GET ? "GET" : r->method;
 
