@@ -6,6 +6,9 @@ CC        ?= cc
 MODULE    := mod_mocaverse
 SO        := .libs/$(MODULE).so
 BUILD     := build
+# The version's one place is the first line of debian/changelog; the
+# module (/version) and the package take it.
+VERSION   := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 CORE_SRC  := $(wildcard src/core/*.c)
 HTTPD_SRC := $(MODULE).c $(wildcard src/*.c)
@@ -14,7 +17,12 @@ LIBS      := -ljwt -ljansson -lsodium -lpq
 
 WARN      := -Wall -Wextra -Werror
 # Flags for the parts built outside apxs (unit and integration tests).
-TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql
+TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql \
+             -DMV_VERSION_NUMBER=$(VERSION)
+# Extra compiler and linker flags for the module (debian/rules passes
+# Debian's hardening flags here).
+MV_CFLAGS  ?=
+MV_LDFLAGS ?=
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -26,13 +34,17 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check
+.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
+        conf-check deb test-deb
 
 all: $(SO)
 
-$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile
+$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile debian/changelog
+	@test -n "$(VERSION)" || { echo 'no version in debian/changelog'; exit 1; }
 	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
+	    -Wc,-DMV_VERSION_NUMBER=$(VERSION) \
+	    $(foreach f,$(MV_CFLAGS),-Wc,$(f)) $(foreach f,$(MV_LDFLAGS),-Wl,$(f)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(CORE_SRC) $(LIBS) \
 	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
 	@! grep -i 'warning:' $(BUILD).log || { echo 'build has warnings'; exit 1; }
@@ -52,7 +64,20 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check all unit integration
+test: deps format-check conf-check all unit integration
+
+# The packaged mocaverse.conf names every directive the module knows.
+conf-check:
+	@scripts/check-module-conf.sh debian/mocaverse.conf src/*.c
+
+# libapache2-mod-mocaverse_$(VERSION)_<arch>.deb in build/deb, checked by
+# lintian; test-deb installs it into this machine's apache2 and tests it.
+deb:
+	@scripts/deps.sh deb
+	@scripts/deb.sh build
+
+test-deb: deb
+	@scripts/deb.sh test
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
