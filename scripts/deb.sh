@@ -32,7 +32,10 @@ build() {
 
 # ---------------------------------------------------------------- test-deb
 
-T= PG_STARTED= HTTPD_CONF= INSTALLED= MADE_SECRETS= DBD_WAS_ENABLED=
+T='' PG_STARTED='' HTTPD_CONF='' INSTALLED='' MADE_SECRETS=''
+# Modules the test enables beside mocaverse (dbd through a2enmod's
+# dependency): those that were not enabled before are disabled again.
+OTHER_MODS="dbd" NEW_MODS=''
 # Runtime directories apache2ctl creates when missing (it sources envvars,
 # so they cannot be moved): removed again if the test made them.
 RUNTIME_DIRS="/var/run/apache2 /var/lock/apache2" NEW_RUNTIME_DIRS=
@@ -83,10 +86,7 @@ cleanup() {
     if [ -n "$INSTALLED" ] && dpkg-query -W "$PKG" >/dev/null 2>&1; then
         apt-get purge -y -qq "$PKG" >/dev/null 2>&1
     fi
-    if [ -n "$INSTALLED" ] && [ -z "$DBD_WAS_ENABLED" ] && [ -e /etc/apache2/mods-enabled/dbd.load ]; then
-        a2dismod -q dbd
-        rm -f /var/lib/apache2/module/disabled_by_admin/dbd
-    fi
+    restore_mods
     [ -n "$MADE_SECRETS" ] && rm -rf /etc/mocaverse
     local d
     for d in $NEW_RUNTIME_DIRS; do rm -rf "$d"; done
@@ -95,6 +95,16 @@ cleanup() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Disables the modules of NEW_MODS again, leaving no trace in a2enmod's state.
+restore_mods() {
+    local m
+    for m in $NEW_MODS; do
+        [ -e "/etc/apache2/mods-enabled/$m.load" ] || continue
+        a2dismod -q "$m"
+        rm -f "/var/lib/apache2/module/disabled_by_admin/$m"
+    done
+}
 
 # The fenced sh block under README heading $1.
 readme_block() {
@@ -120,8 +130,8 @@ test_deb() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     snapshot >"$T/before"
-    [ -e /etc/apache2/mods-enabled/dbd.load ] && DBD_WAS_ENABLED=1
     local d
+    for d in $OTHER_MODS; do [ -e "/etc/apache2/mods-enabled/$d.load" ] || NEW_MODS+=" $d"; done
     for d in $RUNTIME_DIRS; do [ -e "$d" ] || NEW_RUNTIME_DIRS+=" $d"; done
 
     echo "== apt-get install ${deb#"$MV_ROOT"/}"
@@ -154,6 +164,9 @@ test_deb() {
         fail "mocaverse-migrate ran as a superuser: $got"
     fi
     echo "$got" | grep -q 'allow-superuser' || fail "superuser refusal does not say how: $got"
+    got=$(mocaverse-migrate --dry-run "$conninfo")
+    [ "$got" = "$(cd /usr/share/mocaverse/migrations && printf 'pending %s\n' *.sql)" ] ||
+        fail "--dry-run listed: $got"
     mocaverse-migrate "$conninfo"
     got=$(mocaverse-migrate "$conninfo")
     [ "$got" = "no pending migrations" ] || fail "second run applied something: $got"
@@ -244,14 +257,13 @@ CONF
         echo "left behind: $path"; left=1
     done <"$T/files"
     [ $left = 0 ] || fail "the purge left files of the package"
-    ! ls /etc/apache2/mods-enabled/ | grep mocaverse || fail "mods-enabled still has mocaverse"
-    INSTALLED=
+    for path in /etc/apache2/mods-enabled/mocaverse.*; do
+        [ ! -e "$path" ] && [ ! -L "$path" ] || fail "the purge left $path"
+    done
+    INSTALLED=''
     # dbd was enabled by a2enmod as a dependency; the operator decides
     # whether it stays.  The test puts it back as it found it.
-    if [ -z "$DBD_WAS_ENABLED" ]; then
-        a2dismod -q dbd
-        rm -f /var/lib/apache2/module/disabled_by_admin/dbd
-    fi
+    restore_mods
     rm -rf /etc/mocaverse
     MADE_SECRETS=
     snapshot >"$T/after"
