@@ -11,6 +11,10 @@ BUILD     := build
 VERSION   := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 CORE_SRC  := $(wildcard src/core/*.c)
+# src/core/ (pure C, no httpd) is compiled once, position-independent, into
+# a static library that the module, the tests, the tools and the bench link.
+CORE_OBJ  := $(CORE_SRC:src/core/%.c=$(BUILD)/core/%.o)
+CORE_LIB  := $(BUILD)/libmvcore.a
 HTTPD_SRC := $(MODULE).c $(wildcard src/*.c)
 HEADERS   := $(wildcard include/*.h src/*.h)
 LIBS      := -ljwt -ljansson -lsodium -lpq
@@ -30,22 +34,33 @@ IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
 # make bench: helpers linked with the core code, and the pgbench scripts
-# generated from the SQL the module prepares (once src/rewards_sql.h exists).
+# generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
-BENCH_SQL := $(if $(wildcard src/rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
+BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
-        conf-check deb test-deb
+        directives-check directives-readme conf-check deb test-deb
 
 all: $(SO)
 
-$(SO): $(HTTPD_SRC) $(CORE_SRC) $(HEADERS) Makefile debian/changelog
+$(BUILD)/core/%.o: src/core/%.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) $(MV_CFLAGS) -fPIC -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# The library goes to the linker as -Wl, (libtool calls linking a static
+# library into a module "not portable"), followed by the libraries it needs.
+$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) Makefile debian/changelog
 	@test -n "$(VERSION)" || { echo 'no version in debian/changelog'; exit 1; }
 	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
 	    -Wc,-DMV_VERSION_NUMBER=$(VERSION) \
 	    $(foreach f,$(MV_CFLAGS),-Wc,$(f)) $(foreach f,$(MV_LDFLAGS),-Wl,$(f)) \
-	    -o $(MODULE).la $(HTTPD_SRC) $(CORE_SRC) $(LIBS) \
+	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
+	    $(foreach l,$(LIBS),-Wl,$(l)) \
 	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
 	@! grep -i 'warning:' $(BUILD).log || { echo 'build has warnings'; exit 1; }
 
@@ -64,11 +79,7 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check conf-check all unit integration
-
-# The packaged mocaverse.conf names every directive the module knows.
-conf-check:
-	@scripts/check-module-conf.sh debian/mocaverse.conf src/*.c
+test: deps format-check directives-check conf-check all unit integration
 
 # libapache2-mod-mocaverse_$(VERSION)_<arch>.deb in build/deb, checked by
 # lintian; test-deb installs it into this machine's apache2 and tests it.
@@ -79,14 +90,41 @@ deb:
 test-deb: deb
 	@scripts/deb.sh test
 
-$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS)
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lcmocka
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_LIB) $(LIBS) -lcmocka
 
-$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_SRC) $(HEADERS)
+$(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_SRC) \
+	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
 	    $(LIBS) -lcurl -lcmocka -lpthread
+
+# The README's directive table is generated from include/mv_config.h.
+DIRECTIVES_MD := $(BUILD)/tools/directives-md
+APACHE_INC    := -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
+
+$(DIRECTIVES_MD): tools/directives-md.c $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) $(APACHE_INC) -o $@ $< $(CORE_LIB) $(LIBS)
+
+directives-check: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) check
+
+directives-readme: $(DIRECTIVES_MD)
+	@scripts/directives-readme.sh $(DIRECTIVES_MD) write
+
+# The Debian package's mods-available/mocaverse.conf: the template with the
+# directives and their defaults put in; conf-check proves it names them all.
+MODULE_CONF := $(BUILD)/apache2/mocaverse.conf
+
+$(MODULE_CONF): debian/mocaverse.conf.in $(DIRECTIVES_MD)
+	@mkdir -p $(@D)
+	$(DIRECTIVES_MD) conf >$@.body
+	sed -e '/^@DIRECTIVES@$$/{r $@.body' -e 'd;}' $< >$@.tmp
+	rm -f $@.body && mv $@.tmp $@
+
+conf-check: $(MODULE_CONF)
+	@scripts/check-module-conf.sh $(MODULE_CONF) $(DIRECTIVES_MD)
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -97,13 +135,13 @@ integration: $(SO) $(IT_BIN)
 bench: deps all $(BENCH_BIN) $(BENCH_SQL)
 	@bench/run.sh
 
-$(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_SRC) $(HEADERS)
+$(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -o $@ $< $(CORE_SRC) $(LIBS) -lpthread
+	$(CC) $(TCFLAGS) -o $@ $< $(CORE_LIB) $(LIBS) -lpthread
 
-$(BUILD)/bench/sqlgen: bench/sqlgen.c src/rewards_sql.h
+$(BUILD)/bench/sqlgen: bench/sqlgen.c include/mv_rewards_sql.h
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -Isrc -o $@ $<
+	$(CC) $(TCFLAGS) -o $@ $<
 
 $(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
 	$< $* >$@.tmp && mv $@.tmp $@
@@ -115,7 +153,7 @@ clean:
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
-                 tests/*/*.c tests/*/*.h bench/*.c)
+                 tests/*/*.c tests/*/*.h bench/*.c tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRC)

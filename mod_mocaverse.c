@@ -9,7 +9,7 @@
  */
 #define MV_MODULE_C
 #include "mv.h"
-#include "mv_accounts.h"
+#include "mv_passwords.h"
 
 #include <sodium.h>
 

@@ -286,7 +286,7 @@ if want scan; then
         [ "$txns" = "$redeemed" ] ||
             NOTE[scan_pg]="only $redeemed of $txns transactions redeemed a coupon"
     else
-        NOTE[scan_pg]="no src/rewards_sql.h"
+        NOTE[scan_pg]="no include/mv_rewards_sql.h"
     fi
 fi
 
@@ -303,7 +303,7 @@ if want wallet; then
     if [ -f "$BIN/wallet.pgbench" ]; then
         pgbench_run wallet_pg "$BIN/wallet.pgbench" 0
     else
-        NOTE[wallet_pg]="no src/rewards_sql.h"
+        NOTE[wallet_pg]="no include/mv_rewards_sql.h"
     fi
 fi
 

@@ -1,7 +1,7 @@
 /*
  * sqlgen.c - writes the pgbench scripts of the database ceilings from the
- * very strings the module prepares (src/rewards_sql.h), so the module and
- * its yardstick cannot drift apart.
+ * very strings the module prepares (include/mv_rewards_sql.h), so the module
+ * and its yardstick cannot drift apart.
  *
  *   sqlgen scan   > scan.pgbench     one redemption (MV_SQL_SCAN_REDEEM)
  *   sqlgen wallet > wallet.pgbench   one wallet page (MV_SQL_WALLET_PAGE)
@@ -20,7 +20,7 @@
  * before, limit.  Exit status 0, 1 when a statement uses a parameter the
  * table below does not bind, 2 on bad usage.
  */
-#include "rewards_sql.h"
+#include "mv_rewards_sql.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("-- %s.pgbench: written by bench/sqlgen.c from %s\n"
-               "-- (src/rewards_sql.h); do not edit.\n%s",
+               "-- (include/mv_rewards_sql.h); do not edit.\n%s",
                sc->name, sc->macro, sc->prelude);
         highest = print_sql(sc);
         if (highest != sc->nparams) {

@@ -27,13 +27,6 @@
  * which the caller provides with at least len + 1 bytes. */
 void mv_invite_code_generate(char *out, size_t len);
 
-/* Normalises user input: drops spaces and '-', uppercases ASCII letters;
- * the result must be MV_INVITE_LEN_MIN..MV_INVITE_LEN_MAX characters of the
- * alphabet. Returns the code length (NUL written after it) into the
- * caller's out (outsz >= MV_INVITE_LEN_MAX + 1), or -1 if invalid, in which
- * case out holds "" when outsz > 0. */
-int mv_invite_code_normalize(const char *in, char *out, size_t outsz);
-
 /* Writes a random UUIDv4, lowercase canonical form (36 chars + NUL). */
 void mv_uuid_v4(char out[37]);
 
@@ -69,5 +62,70 @@ int mv_password_hash(const char *pw, size_t pwlen, unsigned long long opslimit,
 /* 1 if pw[0..pwlen) matches the argon2id hash string, 0 otherwise
  * (including for NULL, over-long or non-argon2id hash strings). */
 int mv_password_verify(const char *hash, const char *pw, size_t pwlen);
+
+/* ------------------------------------------------ keys and stored hashes */
+
+#define MV_DERIVED_KEY_LEN 32
+
+/* Label of the key under which refresh tokens are hashed for storage. */
+#define MV_REFRESH_KEY_LABEL "mod_mocaverse refresh token v1"
+/* Labels of the keys under which lockout accounts and database rate-limit
+ * buckets are hashed for storage. */
+#define MV_LOCKOUT_KEY_LABEL "mod_mocaverse lockout v1"
+#define MV_RATELIMIT_KEY_LABEL "mod_mocaverse rate limit v1"
+/* Label of the key under which one-time codes are hashed for storage. */
+#define MV_OTP_KEY_LABEL "mod_mocaverse one-time code v1"
+
+/* Writes HMAC-SHA256(secret, label) into out: a key for one purpose,
+ * independent of the keys for other labels and of the secret's use as
+ * the JWT key. secret may be of any length (NULL only with len 0). */
+void mv_derive_key(const unsigned char *secret, size_t secretlen,
+                   const char *label, unsigned char out[MV_DERIVED_KEY_LEN]);
+
+/* The stored form of a refresh token: the keyed hash (64 hex chars + NUL,
+ * into out) of token under the key derived from secret with
+ * MV_REFRESH_KEY_LABEL. */
+void mv_refresh_token_hash(const unsigned char *secret, size_t secretlen,
+                           const char *token, char out[MV_HASH_HEX_LEN + 1]);
+
+/* The stored form of a one-time code: HMAC-SHA256 under key over
+ * "destination\ncode", as hex + NUL into out.  Binding the destination
+ * keeps equal codes for different people from having equal hashes. */
+void mv_otp_hash(const unsigned char *key, size_t keylen,
+                 const char *destination, const char *code,
+                 char out[MV_HASH_HEX_LEN + 1]);
+
+/* ----------------------------------------- batches as PostgreSQL arrays */
+
+/* Bytes needed by mv_invite_codes_array for count codes of len chars. */
+#define MV_INVITE_ARRAY_SIZE(count, len) ((count) * ((len) + 1) + 2)
+
+/* Writes count fresh random invite codes of len characters (see
+ * mv_invite_code_generate) as a PostgreSQL text[] literal "{A,B,...}" + NUL
+ * into out, which has at least MV_INVITE_ARRAY_SIZE(count, len) bytes.
+ * The alphabet needs no quoting. count 0 gives "{}". */
+void mv_invite_codes_array(char *out, size_t count, size_t len);
+
+/* Bytes that mv_uuid_array writes for n tokens, NUL included. */
+#define MV_UUID_ARRAY_SIZE(n) ((size_t)(n) * (MV_UUID_LEN + 1) + 3)
+/* Offset of the i-th token (MV_UUID_LEN characters) in such an array. */
+#define MV_UUID_ARRAY_AT(i) (1 + (size_t)(i) * (MV_UUID_LEN + 1))
+
+/* Writes n fresh UUIDv4 as a PostgreSQL array literal "{u1,u2,...}" + NUL
+ * into out, which has MV_UUID_ARRAY_SIZE(n) bytes; token i starts at
+ * MV_UUID_ARRAY_AT(i).  Returns the length written (without the NUL). */
+size_t mv_uuid_array(char *out, size_t n);
+
+/* ------------------------------------------------------ password hashing */
+
+/* Memory that password hashing may take in one process at once, and the
+ * most hashes that run at once whatever their cost. */
+#define MV_PWHASH_BUDGET_MIB 128
+#define MV_PWHASH_SLOTS_MAX 4
+
+/* How many argon2id computations of mem_mib MiB one process runs at once:
+ * MV_PWHASH_BUDGET_MIB / mem_mib, clamped to 1..MV_PWHASH_SLOTS_MAX
+ * (mem_mib <= 0 counts as 1 MiB). */
+int mv_pwhash_slots(int mem_mib);
 
 #endif /* MV_CRYPTO_H */

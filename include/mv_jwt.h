@@ -83,7 +83,4 @@ mv_jwt_status mv_jwt_verify(const unsigned char *key, size_t keylen,
                             const char *issuer, const char *token,
                             long long now, long long *user_id);
 
-/* Static English name of a status, for logs ("ok", "malformed", ...). */
-const char *mv_jwt_status_str(mv_jwt_status st);
-
 #endif /* MV_JWT_H */

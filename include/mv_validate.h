@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "mv_crypto.h"
+
 #define MV_EMAIL_MAX 254
 #define MV_EMAIL_LOCAL_MAX 64
 #define MV_EMAIL_LABEL_MAX 63
@@ -38,9 +40,6 @@ long mv_utf8_length(const char *s, size_t len);
  * including for NULL. */
 int mv_email_valid(const char *s);
 
-/* 1 if s is E.164: optional leading '+', then 8..15 digits only; else 0. */
-int mv_phone_valid(const char *s);
-
 /* Password length policy over s[0..len), counted in code points:
  * MV_PASSWORD_BAD_UTF8 wins over the length results. */
 mv_password_check mv_password_check_policy(const char *s, size_t len);
@@ -49,5 +48,37 @@ mv_password_check mv_password_check_policy(const char *s, size_t len);
  * no spaces) that is <= max; returns 1 and sets *out, else 0 and leaves
  * *out untouched. Used for path ids like /users/{id}. */
 int mv_parse_id(const char *s, long long max, long long *out);
+
+/* ------------------------------------------ identifiers and destinations */
+
+/* Normalises user input: drops spaces and '-', uppercases ASCII letters;
+ * the result must be MV_INVITE_LEN_MIN..MV_INVITE_LEN_MAX characters of the
+ * alphabet. Returns the code length (NUL written after it) into the
+ * caller's out (outsz >= MV_INVITE_LEN_MAX + 1), or -1 if invalid, in which
+ * case out holds "" when outsz > 0. */
+int mv_invite_code_normalize(const char *in, char *out, size_t outsz);
+
+/* 1 if s has the shape of a token from mv_opaque_token (exactly
+ * MV_OPAQUE_TOKEN_LEN characters of the base64url alphabet), else 0
+ * (NULL included). Reads at most MV_OPAQUE_TOKEN_LEN + 1 bytes. */
+int mv_opaque_token_valid(const char *s);
+
+/* Longest normalised destination (an e-mail) + NUL. */
+#define MV_DESTINATION_MAX (MV_EMAIL_MAX + 1)
+
+/* Normalises a phone number: drops the separators ' ', '-', '.', '(' and
+ * ')', then requires an optional leading '+' and 8..15 digits.  Writes
+ * "+<digits>" (E.164 form; "+" and no "+" name the same number) into out
+ * and returns its length, or -1 (out = "") when invalid or when outsz is
+ * too small.  outsz >= MV_PHONE_DIGITS_MAX + 2 is always enough. */
+int mv_phone_normalize(const char *in, char *out, size_t outsz);
+
+/* Normalises an e-mail: mv_email_valid, then ASCII lower case.  Returns
+ * the length written into out, or -1 (out = "") when invalid or when outsz
+ * is too small (MV_EMAIL_MAX + 1 is always enough). */
+int mv_email_normalize(const char *in, char *out, size_t outsz);
+
+/* 1 if s is exactly MV_OTP_LEN ASCII digits, else 0 (NULL included). */
+int mv_otp_code_valid(const char *s);
 
 #endif /* MV_VALIDATE_H */

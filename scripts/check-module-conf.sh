@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# check-module-conf.sh CONF SOURCE...: the module configuration the Debian
-# package ships (debian/mocaverse.conf) names exactly the directives the
-# module's sources declare: each one at least once, and no other.
-# A directive name is a whole C string literal "Mocaverse...".
+# check-module-conf.sh CONF DIRECTIVES_MD: the module configuration the
+# Debian package ships (build/apache2/mocaverse.conf) names exactly the
+# directives the module is made from (MV_DIRECTIVES, as listed by
+# build/tools/directives-md): each one at least once, and no other.
 set -euo pipefail
-conf=$1; shift
-code=$(grep -ohE '"Mocaverse[A-Za-z0-9]+"' "$@" | tr -d '"' | sort -u)
+conf=$1 tool=$2
+code=$("$tool" | sed -n 's/^| `\(Mocaverse[A-Za-z0-9]*\).*/\1/p' | sort -u)
 shipped=$(grep -oE '^#?[[:space:]]*Mocaverse[A-Za-z0-9]+' "$conf" |
     sed -E 's/^#?[[:space:]]*//' | sort -u)
-[ -n "$code" ] || { echo "conf-check: no directive found in $*" >&2; exit 1; }
+[ -n "$code" ] || { echo "conf-check: $tool listed no directive" >&2; exit 1; }
 missing=$(comm -23 <(echo "$code") <(echo "$shipped"))
 unknown=$(comm -13 <(echo "$code") <(echo "$shipped"))
 [ -z "$missing" ] || echo "conf-check: $conf lacks: $missing" >&2

@@ -8,7 +8,8 @@
  * the JWT secret), so a copy of the database yields no usable token.
  */
 #include "mv_accounts.h"
-#include "mv_account_rules.h"
+#include "mv_crypto.h"
+#include "mv_validate.h"
 #include "mv_jwt.h"
 
 /* Fresh codes tried for one user before giving up (2^40 codes of 8). */
@@ -74,10 +75,10 @@ static mv_invite_result invite_state(mv_req *q, const char *code)
     if (!res) {
         return MV_INVITE_DB_ERROR;
     }
-    if (PQntuples(res) == 0) {
+    if (mv_db_rows(res) == 0) {
         return MV_INVITE_INVALID;
     }
-    return atoi(PQgetvalue(res, 0, 0)) > 0 ? MV_INVITE_OK : MV_INVITE_USED_UP;
+    return (int)mv_db_int(res, 0, 0) > 0 ? MV_INVITE_OK : MV_INVITE_USED_UP;
 }
 
 /* MV_INVITE_OK and *invite_id once one use is taken, else why not. */
@@ -92,8 +93,8 @@ mv_invite_result mv_accounts_take_invite(mv_req *q, const char *code,
         !(res = mv_db_exec(q->db, &STMT_INVITE_TAKE, params))) {
         return MV_INVITE_DB_ERROR;
     }
-    if (PQntuples(res) == 1) {
-        *invite_id = apr_atoi64(PQgetvalue(res, 0, 0));
+    if (mv_db_rows(res) == 1) {
+        *invite_id = mv_db_int(res, 0, 0);
         return MV_INVITE_OK;
     }
     /* Another registration may have given a use back meanwhile; this one
@@ -143,7 +144,7 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
         if (!(res = mv_db_exec(q->db, &STMT_INVITE_GIVE, params))) {
             return -1;
         }
-        if (PQntuples(res) == 1) {
+        if (mv_db_rows(res) == 1) {
             return 0;
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
@@ -216,23 +217,16 @@ static const char *token_hash(mv_req *q, const char *token)
 {
     char *out = apr_palloc(q->r->pool, MV_HASH_HEX_LEN + 1);
 
-    mv_refresh_token_hash((const unsigned char *)q->cfg->jwt_secret,
-                          q->cfg->jwt_secret_len, token, out);
+    mv_refresh_token_hash((const unsigned char *)q->cfg->jwt_secret.bytes,
+                          q->cfg->jwt_secret.len, token, out);
     return out;
-}
-
-/* A number read from a result column (0 for NULL). */
-static apr_int64_t column_int(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0
-                                      : apr_atoi64(PQgetvalue(res, row, col));
 }
 
 /* A string column as a JSON string, or JSON null for NULL: a new ref. */
 static json_t *column_string(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? json_null()
-                                      : json_string(PQgetvalue(res, row, col));
+    return !mv_db_text(res, row, col) ? json_null()
+                                      : json_string(mv_db_text(res, row, col));
 }
 
 /*
@@ -243,12 +237,12 @@ static json_t *user_json(const PGresult *res)
 {
     json_t *code = json_null();
 
-    if (!PQgetisnull(res, 0, 3)) {
-        code = json_pack("{s:s, s:I}", "code", PQgetvalue(res, 0, 3),
-                         "remaining", (json_int_t)column_int(res, 0, 4));
+    if (mv_db_text(res, 0, 3)) {
+        code = json_pack("{s:s, s:I}", "code", mv_db_text(res, 0, 3),
+                         "remaining", (json_int_t)mv_db_int(res, 0, 4));
     }
     return json_pack("{s:I, s:o, s:o, s:o}", "id",
-                     (json_int_t)column_int(res, 0, 0), "email",
+                     (json_int_t)mv_db_int(res, 0, 0), "email",
                      column_string(res, 0, 1), "phone",
                      column_string(res, 0, 2), "inviteCode", code);
 }
@@ -266,8 +260,8 @@ static json_t *token_response(mv_req *q, const PGresult *res,
 
     mv_uuid_v4(jti);
     access = mv_jwt_sign(
-        (const unsigned char *)q->cfg->jwt_secret, q->cfg->jwt_secret_len,
-        q->cfg->issuer, column_int(res, 0, 0),
+        (const unsigned char *)q->cfg->jwt_secret.bytes, q->cfg->jwt_secret.len,
+        q->cfg->issuer, mv_db_int(res, 0, 0),
         (long long)apr_time_sec(apr_time_now()), q->cfg->access_ttl, jti);
     if (!access) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
@@ -289,7 +283,7 @@ static mv_tokens_result tokens_from(mv_req *q, const PGresult *res,
     if (!res) {
         return MV_TOKENS_ERROR;
     }
-    if (PQntuples(res) != 1) {
+    if (mv_db_rows(res) != 1) {
         return MV_TOKENS_NO_USER;
     }
     *out = token_response(q, res, refresh);
@@ -322,9 +316,6 @@ int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra)
     if (mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
         mv_db_commit(q->db) != 0) {
         json_decref(body);
-        if (q->db) {
-            mv_db_rollback(q->db);
-        }
         return mv_reply_db_error(q);
     }
     if (extra) {
@@ -365,11 +356,11 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     if (!(res = mv_db_exec(q->db, &STMT_TOKENS_REUSED, params))) {
         return MV_TOKENS_ERROR;
     }
-    if (PQntuples(res) > 0) {
+    if (mv_db_rows(res) > 0) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r,
                       "MV0314: rotated refresh token presented again; "
                       "family %s revoked",
-                      PQgetvalue(res, 0, 0));
+                      mv_db_text(res, 0, 0));
     }
     return MV_TOKENS_NO_USER;
 }

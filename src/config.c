@@ -1,142 +1,200 @@
 /*
- * config.c — the directives of SPEC §2: create, merge, validate, finalize.
+ * config.c — the directives of SPEC §2 (MV_DIRECTIVES in mv_config.h):
+ * create, merge, parse, finalize, and httpd's command table, all made from
+ * that one list.
  *
  * Each directive handler validates its value and returns an error string,
  * so a bad value stops httpd at start with a message naming the directive.
  * Secrets are never echoed in those messages.
  */
 #include "mv.h"
-#include "mv_crypto.h"
-#include "mv_jwt.h"
-#include "mv_ratelimit.h"
 
 #include "apr_file_io.h"
 
+#include <sodium.h>
+
 #define UNSET -1
 
-static const int rate_defaults[MV_RL_GROUPS][2] = {
-    [MV_RL_AUTH] = {20, 60},
-    [MV_RL_SCAN] = {60, 60},
-    [MV_RL_API] = {600, 60},
-};
+/* One row of MV_DIRECTIVES, with the field as an offset into mv_config. */
+typedef struct {
+    const char *name;
+    mv_directive_kind kind;
+    const char *args;
+    apr_size_t field;
+    apr_int64_t min, max, dflt;
+    struct {
+        apr_size_t field;
+        apr_int64_t min, max, dflt;
+    } second;
+} mv_directive;
+
+#define ROW(name, kind, args, field, min, max, dflt, second, help, doc)        \
+    {name, kind, args, offsetof(mv_config, field), min, max, dflt, second},
+static const mv_directive directive_rows[] = {MV_DIRECTIVES(ROW)};
+#undef ROW
+#define NROWS (sizeof(directive_rows) / sizeof(*directive_rows))
+
+#define FIELD(c, type, off) ((type *)((char *)(c) + (off)))
+
+/* Numeric fields: int for every kind but INT64. */
+static int is_numeric(mv_directive_kind k)
+{
+    return k != MV_DK_SECRET && k != MV_DK_SECRET_FILE && k != MV_DK_STRING &&
+           k != MV_DK_RATE;
+}
+
+static void set_num(void *c, const mv_directive *d, apr_size_t off,
+                    apr_int64_t v)
+{
+    if (d->kind == MV_DK_INT64) {
+        *FIELD(c, apr_int64_t, off) = v;
+    } else {
+        *FIELD(c, int, off) = (int)v;
+    }
+}
+
+static apr_int64_t get_num(const void *c, const mv_directive *d, apr_size_t off)
+{
+    return d->kind == MV_DK_INT64 ? *FIELD(c, apr_int64_t, off)
+                                  : *FIELD(c, int, off);
+}
 
 void *mv_config_create_server(apr_pool_t *p, server_rec *s)
 {
     mv_config *c = apr_pcalloc(p, sizeof(*c));
+    apr_size_t i;
     int g;
 
     (void)s;
-    c->access_ttl = c->refresh_ttl = c->otp_ttl = UNSET;
-    c->invite_only = c->invite_quota = c->invite_code_length = UNSET;
-    c->otp_delivery = c->otp_max_attempts = UNSET;
-    c->rate_store = c->lockout_failures = c->lockout_seconds = UNSET;
-    c->coupon_batch_max = c->pwhash_ops = c->pwhash_mem_mib = UNSET;
+    for (i = 0; i < NROWS; i++) {
+        const mv_directive *d = &directive_rows[i];
+        if (is_numeric(d->kind)) {
+            set_num(c, d, d->field, UNSET);
+        }
+        if (d->kind == MV_DK_PAIR) {
+            set_num(c, d, d->second.field, UNSET);
+        }
+    }
     for (g = 0; g < MV_RL_GROUPS; g++) {
         c->rate[g].requests = c->rate[g].seconds = UNSET;
     }
     return c;
 }
 
-#define MERGE_PTR(f) m->f = add->f ? add->f : base->f
-#define MERGE_NUM(f) m->f = add->f != UNSET ? add->f : base->f
-
+/* A virtual host's value where it set one, else the main server's. */
 void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv)
 {
     const mv_config *base = basev, *add = addv;
-    mv_config *m = apr_pcalloc(p, sizeof(*m));
+    mv_config *m = apr_pmemdup(p, base, sizeof(*m));
+    apr_size_t i;
     int g;
 
-    if (add->jwt_secret) {
-        m->jwt_secret = add->jwt_secret;
-        m->jwt_secret_len = add->jwt_secret_len;
-    } else {
-        m->jwt_secret = base->jwt_secret;
-        m->jwt_secret_len = base->jwt_secret_len;
+    for (i = 0; i < NROWS; i++) {
+        const mv_directive *d = &directive_rows[i];
+
+        switch (d->kind) {
+        case MV_DK_SECRET:
+        case MV_DK_SECRET_FILE:
+            if (FIELD(add, mv_secret, d->field)->bytes) {
+                *FIELD(m, mv_secret, d->field) =
+                    *FIELD(add, mv_secret, d->field);
+            }
+            break;
+        case MV_DK_STRING:
+            if (*FIELD(add, const char *, d->field)) {
+                *FIELD(m, const char *, d->field) =
+                    *FIELD(add, const char *, d->field);
+            }
+            break;
+        case MV_DK_RATE:
+            for (g = 0; g < MV_RL_GROUPS; g++) {
+                if (add->rate[g].requests != UNSET) {
+                    m->rate[g] = add->rate[g];
+                }
+            }
+            break;
+        case MV_DK_PAIR:
+            if (get_num(add, d, d->second.field) != UNSET) {
+                set_num(m, d, d->second.field,
+                        get_num(add, d, d->second.field));
+            }
+            /* fall through */
+        default:
+            if (get_num(add, d, d->field) != UNSET) {
+                set_num(m, d, d->field, get_num(add, d, d->field));
+                if (d->kind == MV_DK_OTP) {
+                    m->otp_pipe_command = add->otp_pipe_command;
+                }
+            }
+        }
     }
-    if (add->admin_key) {
-        m->admin_key = add->admin_key;
-        m->admin_key_len = add->admin_key_len;
-    } else {
-        m->admin_key = base->admin_key;
-        m->admin_key_len = base->admin_key_len;
-    }
-    MERGE_PTR(issuer);
-    MERGE_NUM(access_ttl);
-    MERGE_NUM(refresh_ttl);
-    MERGE_NUM(invite_only);
-    MERGE_NUM(invite_quota);
-    MERGE_NUM(invite_code_length);
-    if (add->otp_delivery != UNSET) {
-        m->otp_delivery = add->otp_delivery;
-        m->otp_pipe_command = add->otp_pipe_command;
-    } else {
-        m->otp_delivery = base->otp_delivery;
-        m->otp_pipe_command = base->otp_pipe_command;
-    }
-    MERGE_NUM(otp_ttl);
-    MERGE_NUM(otp_max_attempts);
-    for (g = 0; g < MV_RL_GROUPS; g++) {
-        m->rate[g] =
-            add->rate[g].requests != UNSET ? add->rate[g] : base->rate[g];
-    }
-    MERGE_NUM(rate_store);
-    MERGE_NUM(lockout_failures);
-    MERGE_NUM(lockout_seconds);
-    MERGE_NUM(coupon_batch_max);
-    MERGE_NUM(pwhash_ops);
-    MERGE_NUM(pwhash_mem_mib);
     return m;
 }
 
-#define DEFAULT(f, v)                                                          \
-    if (c->f == UNSET)                                                         \
-    c->f = (v)
-
-/* Pool cleanup: zeroes the prepared JWT key k. */
+/* Pool cleanups: zero the prepared JWT key k, the purpose keys k. */
 static apr_status_t clear_jwt_key(void *k)
 {
     mv_jwt_key_clear(k);
     return APR_SUCCESS;
 }
 
+static apr_status_t clear_purpose_keys(void *k)
+{
+    sodium_memzero(k, sizeof(mv_purpose_keys));
+    return APR_SUCCESS;
+}
+
+/* The purpose keys of secret, in p until p is cleared. */
+static const mv_purpose_keys *derive_keys(const mv_secret *secret,
+                                          apr_pool_t *p)
+{
+    mv_purpose_keys *k = apr_palloc(p, sizeof(*k));
+    const unsigned char *s = (const unsigned char *)secret->bytes;
+
+    mv_derive_key(s, secret->len, MV_RATELIMIT_KEY_LABEL, k->rate_limit);
+    mv_derive_key(s, secret->len, MV_LOCKOUT_KEY_LABEL, k->lockout);
+    mv_derive_key(s, secret->len, MV_OTP_KEY_LABEL, k->otp);
+    apr_pool_cleanup_register(p, k, clear_purpose_keys, apr_pool_cleanup_null);
+    return k;
+}
+
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
 {
     mv_jwt_key *key;
+    apr_size_t i;
     int g;
 
-    if (!c->jwt_secret) {
+    /* Both secret directives check the length: the key always fits. */
+    if (!c->jwt_secret.bytes) {
         return "MocaverseJWTSecret or MocaverseJWTSecretFile is required";
     }
     key = apr_palloc(p, sizeof(*key));
-    if (mv_jwt_key_init(key, (const unsigned char *)c->jwt_secret,
-                        c->jwt_secret_len) != 0) {
-        return "MocaverseJWTSecret: the secret is too short";
-    }
+    mv_jwt_key_init(key, (const unsigned char *)c->jwt_secret.bytes,
+                    c->jwt_secret.len);
     apr_pool_cleanup_register(p, key, clear_jwt_key, apr_pool_cleanup_null);
     c->jwt_key = key;
+    c->keys = derive_keys(&c->jwt_secret, p);
     if (!c->issuer) {
-        c->issuer = MV_NAME;
+        c->issuer = MV_ISSUER_DEFAULT;
     }
-    DEFAULT(access_ttl, 900);
-    DEFAULT(refresh_ttl, 2592000);
-    DEFAULT(invite_only, 1);
-    DEFAULT(invite_quota, 10);
-    DEFAULT(invite_code_length, 8);
-    DEFAULT(otp_delivery, MV_OTP_LOG);
-    DEFAULT(otp_ttl, 300);
-    DEFAULT(otp_max_attempts, 5);
-    for (g = 0; g < MV_RL_GROUPS; g++) {
-        if (c->rate[g].requests == UNSET) {
-            c->rate[g].requests = rate_defaults[g][0];
-            c->rate[g].seconds = rate_defaults[g][1];
+    for (i = 0; i < NROWS; i++) {
+        const mv_directive *d = &directive_rows[i];
+        if (!is_numeric(d->kind)) {
+            continue;
+        }
+        if (get_num(c, d, d->field) == UNSET) {
+            set_num(c, d, d->field, d->dflt);
+        }
+        if (d->kind == MV_DK_PAIR && get_num(c, d, d->second.field) == UNSET) {
+            set_num(c, d, d->second.field, d->second.dflt);
         }
     }
-    DEFAULT(rate_store, MV_RL_STORE_SHM);
-    DEFAULT(lockout_failures, 10);
-    DEFAULT(lockout_seconds, 900);
-    DEFAULT(coupon_batch_max, 10000);
-    DEFAULT(pwhash_ops, 2);
-    DEFAULT(pwhash_mem_mib, 19);
+    for (g = 0; g < MV_RL_GROUPS; g++) {
+        if (c->rate[g].requests == UNSET) {
+            c->rate[g].requests = mv_rl_groups[g].requests;
+            c->rate[g].seconds = mv_rl_groups[g].seconds;
+        }
+    }
     c->health_probe = apr_pcalloc(p, sizeof(*c->health_probe));
     return NULL;
 }
@@ -146,6 +204,12 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
 static mv_config *server_config(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &mocaverse_module);
+}
+
+/* The row of the directive being parsed. */
+static const mv_directive *row(cmd_parms *cmd)
+{
+    return cmd->info;
 }
 
 /* Parses a decimal integer in [min, max]; NULL or an error naming cmd. */
@@ -165,18 +229,6 @@ static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t min,
     }
     *out = v;
     return NULL;
-}
-
-static const char *parse_int32(cmd_parms *cmd, const char *arg, int min,
-                               int max, int *out)
-{
-    apr_int64_t v;
-    const char *err = parse_int(cmd, arg, min, max, &v);
-
-    if (!err) {
-        *out = (int)v;
-    }
-    return err;
 }
 
 /*
@@ -237,153 +289,150 @@ static const char *read_secret_file(cmd_parms *cmd, const char *path,
     return NULL;
 }
 
-static const char *check_secret(cmd_parms *cmd, const char *arg, apr_size_t min,
-                                const char **out, apr_size_t *outlen)
+/* The index of word in the "a|b|c" list that starts d->args, or -1. */
+static int enum_index(const mv_directive *d, const char *word)
 {
-    apr_size_t len = strlen(arg);
+    const char *w = d->args;
+    apr_size_t n = strlen(word);
+    int i;
 
-    if (len < min) {
-        return apr_psprintf(cmd->pool,
-                            "%s: the secret is %" APR_SIZE_T_FMT
-                            " bytes; at least %" APR_SIZE_T_FMT " are required",
-                            cmd->cmd->name, len, min);
+    for (i = 0; *w && *w != ' '; i++) {
+        apr_size_t len = strcspn(w, "| ");
+        if (len == n && !strncasecmp(w, word, n)) {
+            return i;
+        }
+        w += len;
+        w += *w == '|';
     }
-    *out = arg;
-    *outlen = len;
-    return NULL;
+    return -1;
+}
+
+static const char *not_one_of(cmd_parms *cmd, const char *word)
+{
+    const mv_directive *d = row(cmd);
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %.*s",
+                        cmd->cmd->name, word, (int)strcspn(d->args, " "),
+                        d->args);
 }
 
 /* ----------------------------------------------------- directive handlers */
 
-static const char *set_jwt_secret(cmd_parms *cmd, void *d, const char *arg)
+/* SECRET, SECRET_FILE, STRING, INT, INT64, ENUM: one argument. */
+static const char *set_one(cmd_parms *cmd, void *dir, const char *arg)
 {
+    const mv_directive *d = row(cmd);
     mv_config *c = server_config(cmd);
-    (void)d;
-    return check_secret(cmd, arg, MV_JWT_SECRET_MIN, &c->jwt_secret,
-                        &c->jwt_secret_len);
-}
+    mv_secret *secret = FIELD(c, mv_secret, d->field);
+    apr_int64_t v;
+    const char *err;
+    apr_size_t len;
+    int i;
+    (void)dir;
 
-static const char *set_jwt_secret_file(cmd_parms *cmd, void *d, const char *arg)
-{
-    mv_config *c = server_config(cmd);
-    (void)d;
-    return read_secret_file(cmd, arg, MV_JWT_SECRET_MIN, &c->jwt_secret,
-                            &c->jwt_secret_len);
-}
-
-static const char *set_admin_key(cmd_parms *cmd, void *d, const char *arg)
-{
-    mv_config *c = server_config(cmd);
-    (void)d;
-    return check_secret(cmd, arg, MV_ADMIN_KEY_MIN, &c->admin_key,
-                        &c->admin_key_len);
-}
-
-static const char *set_admin_key_file(cmd_parms *cmd, void *d, const char *arg)
-{
-    mv_config *c = server_config(cmd);
-    (void)d;
-    return read_secret_file(cmd, arg, MV_ADMIN_KEY_MIN, &c->admin_key,
-                            &c->admin_key_len);
-}
-
-static const char *set_issuer(cmd_parms *cmd, void *d, const char *arg)
-{
-    mv_config *c = server_config(cmd);
-    (void)d;
-    if (!*arg || strlen(arg) > 256) {
-        return apr_psprintf(cmd->pool, "%s: 1 to 256 characters",
-                            cmd->cmd->name);
+    switch (d->kind) {
+    case MV_DK_SECRET:
+        len = strlen(arg);
+        if (len < (apr_size_t)d->min) {
+            return apr_psprintf(cmd->pool,
+                                "%s: the secret is %" APR_SIZE_T_FMT
+                                " bytes; at least %" APR_INT64_T_FMT
+                                " are required",
+                                cmd->cmd->name, len, d->min);
+        }
+        secret->bytes = arg;
+        secret->len = len;
+        return NULL;
+    case MV_DK_SECRET_FILE:
+        return read_secret_file(cmd, arg, (apr_size_t)d->min, &secret->bytes,
+                                &secret->len);
+    case MV_DK_STRING:
+        len = strlen(arg);
+        if (len < (apr_size_t)d->min || len > (apr_size_t)d->max) {
+            return apr_psprintf(cmd->pool,
+                                "%s: %" APR_INT64_T_FMT " to %" APR_INT64_T_FMT
+                                " characters",
+                                cmd->cmd->name, d->min, d->max);
+        }
+        *FIELD(c, const char *, d->field) = arg;
+        return NULL;
+    case MV_DK_ENUM:
+        if ((i = enum_index(d, arg)) < 0) {
+            return not_one_of(cmd, arg);
+        }
+        *FIELD(c, int, d->field) = i;
+        return NULL;
+    default:
+        if ((err = parse_int(cmd, arg, d->min, d->max, &v))) {
+            return err;
+        }
+        set_num(c, d, d->field, v);
+        return NULL;
     }
-    c->issuer = arg;
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dir, int on)
+{
+    (void)dir;
+    *FIELD(server_config(cmd), int, row(cmd)->field) = on;
     return NULL;
 }
 
-/* Directives taking one bounded integer, told apart by cmd->info. */
-enum {
-    INT_ACCESS_TTL,
-    INT_REFRESH_TTL,
-    INT_INVITE_QUOTA,
-    INT_INVITE_LEN,
-    INT_OTP_TTL,
-    INT_OTP_ATTEMPTS,
-    INT_BATCH_MAX
-};
-
-static const char *set_int(cmd_parms *cmd, void *d, const char *arg)
+/* PAIR: two integers, each within its range. */
+static const char *set_pair(cmd_parms *cmd, void *dir, const char *first,
+                            const char *second)
 {
+    const mv_directive *d = row(cmd);
     mv_config *c = server_config(cmd);
-    (void)d;
+    apr_int64_t a, b;
+    const char *err;
+    (void)dir;
 
-    switch ((int)(apr_uintptr_t)cmd->info) {
-    case INT_ACCESS_TTL:
-        return parse_int(cmd, arg, 1, 86400 * 7, &c->access_ttl);
-    case INT_REFRESH_TTL:
-        return parse_int(cmd, arg, 60, 86400 * 3650, &c->refresh_ttl);
-    case INT_OTP_TTL:
-        return parse_int(cmd, arg, 30, 86400, &c->otp_ttl);
-    case INT_INVITE_QUOTA:
-        return parse_int32(cmd, arg, 0, 1000000, &c->invite_quota);
-    case INT_INVITE_LEN:
-        return parse_int32(cmd, arg, MV_INVITE_LEN_MIN, MV_INVITE_LEN_MAX,
-                           &c->invite_code_length);
-    case INT_OTP_ATTEMPTS:
-        return parse_int32(cmd, arg, 1, 100, &c->otp_max_attempts);
-    case INT_BATCH_MAX:
-        return parse_int32(cmd, arg, 1, 100000, &c->coupon_batch_max);
+    if ((err = parse_int(cmd, first, d->min, d->max, &a)) ||
+        (err = parse_int(cmd, second, d->second.min, d->second.max, &b))) {
+        return err;
     }
-    return "mod_mocaverse: unknown integer directive";
-}
-
-static const char *set_invite_only(cmd_parms *cmd, void *d, int on)
-{
-    (void)d;
-    server_config(cmd)->invite_only = on;
+    set_num(c, d, d->field, a);
+    set_num(c, d, d->second.field, b);
     return NULL;
 }
 
-static const char *set_otp_delivery(cmd_parms *cmd, void *d, const char *how,
+/* OTP: log | response | pipe COMMAND (the last word takes the command). */
+static const char *set_otp_delivery(cmd_parms *cmd, void *dir, const char *how,
                                     const char *command)
 {
     mv_config *c = server_config(cmd);
-    (void)d;
+    int i = enum_index(row(cmd), how);
+    (void)dir;
 
-    if (!strcasecmp(how, "pipe")) {
-        if (!command || !*command) {
-            return apr_psprintf(cmd->pool, "%s pipe: a COMMAND is required",
-                                cmd->cmd->name);
-        }
-        c->otp_delivery = MV_OTP_PIPE;
-        c->otp_pipe_command = command;
-        return NULL;
+    if (i < 0) {
+        return not_one_of(cmd, how);
     }
-    if (command) {
+    if (i == MV_OTP_PIPE && (!command || !*command)) {
+        return apr_psprintf(cmd->pool, "%s %s: a COMMAND is required",
+                            cmd->cmd->name, how);
+    }
+    if (i != MV_OTP_PIPE && command) {
         return apr_psprintf(cmd->pool, "%s %s takes no COMMAND", cmd->cmd->name,
                             how);
     }
-    if (!strcasecmp(how, "log")) {
-        c->otp_delivery = MV_OTP_LOG;
-    } else if (!strcasecmp(how, "response")) {
-        c->otp_delivery = MV_OTP_RESPONSE;
-    } else {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not one of log, response, pipe",
-                            cmd->cmd->name, how);
-    }
-    c->otp_pipe_command = NULL;
+    c->otp_delivery = i;
+    c->otp_pipe_command = command;
     return NULL;
 }
 
-static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *group,
+/* RATE: GROUP REQUESTS SECONDS. */
+static const char *set_rate_limit(cmd_parms *cmd, void *dir, const char *group,
                                   const char *requests, const char *seconds)
 {
+    const mv_directive *d = row(cmd);
     mv_config *c = server_config(cmd);
-    int g, n, s;
+    apr_int64_t n, s;
     const char *err;
-    (void)d;
+    int g;
+    (void)dir;
 
     for (g = 0; g < MV_RL_GROUPS; g++) {
-        if (!strcasecmp(group, mv_rl_group_name(g))) {
+        if (!strcasecmp(group, mv_rl_groups[g].name)) {
             break;
         }
     }
@@ -391,98 +440,48 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *group,
         return apr_psprintf(cmd->pool, "%s: '%s' is not one of auth, scan, api",
                             cmd->cmd->name, group);
     }
-    if ((err = parse_int32(cmd, requests, 0, 100000000, &n)) ||
-        (err = parse_int32(cmd, seconds, 1, 86400, &s))) {
+    if ((err = parse_int(cmd, requests, d->min, d->max, &n)) ||
+        (err = parse_int(cmd, seconds, d->second.min, d->second.max, &s))) {
         return err;
     }
-    c->rate[g].requests = n;
-    c->rate[g].seconds = s;
+    c->rate[g].requests = (int)n;
+    c->rate[g].seconds = (int)s;
     return NULL;
 }
 
-static const char *set_rate_store(cmd_parms *cmd, void *d, const char *arg)
-{
-    mv_config *c = server_config(cmd);
-    (void)d;
+/* httpd's table: each row's handler and argument count follow its kind;
+ * cmd->info points at the row. */
+#define INIT_MV_DK_SECRET AP_INIT_TAKE1
+#define INIT_MV_DK_SECRET_FILE AP_INIT_TAKE1
+#define INIT_MV_DK_STRING AP_INIT_TAKE1
+#define INIT_MV_DK_INT AP_INIT_TAKE1
+#define INIT_MV_DK_INT64 AP_INIT_TAKE1
+#define INIT_MV_DK_ENUM AP_INIT_TAKE1
+#define INIT_MV_DK_FLAG AP_INIT_FLAG
+#define INIT_MV_DK_PAIR AP_INIT_TAKE2
+#define INIT_MV_DK_OTP AP_INIT_TAKE12
+#define INIT_MV_DK_RATE AP_INIT_TAKE3
+#define SET_MV_DK_SECRET set_one
+#define SET_MV_DK_SECRET_FILE set_one
+#define SET_MV_DK_STRING set_one
+#define SET_MV_DK_INT set_one
+#define SET_MV_DK_INT64 set_one
+#define SET_MV_DK_ENUM set_one
+#define SET_MV_DK_FLAG set_flag
+#define SET_MV_DK_PAIR set_pair
+#define SET_MV_DK_OTP set_otp_delivery
+#define SET_MV_DK_RATE set_rate_limit
 
-    if (!strcasecmp(arg, "shm")) {
-        c->rate_store = MV_RL_STORE_SHM;
-    } else if (!strcasecmp(arg, "database")) {
-        c->rate_store = MV_RL_STORE_DATABASE;
-    } else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not shm or database",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
-}
-
-static const char *set_lockout(cmd_parms *cmd, void *d, const char *failures,
-                               const char *seconds)
-{
-    mv_config *c = server_config(cmd);
-    const char *err;
-    (void)d;
-
-    if ((err = parse_int32(cmd, failures, 0, 1000000, &c->lockout_failures))) {
-        return err;
-    }
-    return parse_int32(cmd, seconds, 1, 86400 * 30, &c->lockout_seconds);
-}
-
-static const char *set_password_hash(cmd_parms *cmd, void *d, const char *ops,
-                                     const char *mem)
-{
-    mv_config *c = server_config(cmd);
-    const char *err;
-    (void)d;
-
-    /* libsodium's argon2id accepts opslimit >= 1 and memory >= 8 KiB. */
-    if ((err = parse_int32(cmd, ops, 1, 100, &c->pwhash_ops))) {
-        return err;
-    }
-    return parse_int32(cmd, mem, 1, 4096, &c->pwhash_mem_mib);
-}
-
-#define INT_DIRECTIVE(name, which, help)                                       \
-    AP_INIT_TAKE1(name, set_int, (void *)(apr_uintptr_t)(which), RSRC_CONF,    \
-                  help)
-
-const command_rec mv_directives[] = {
-    AP_INIT_TAKE1("MocaverseJWTSecret", set_jwt_secret, NULL, RSRC_CONF,
-                  "HS256 key for access tokens (at least 32 bytes)"),
-    AP_INIT_TAKE1("MocaverseJWTSecretFile", set_jwt_secret_file, NULL,
-                  RSRC_CONF, "file holding the HS256 key for access tokens"),
-    AP_INIT_TAKE1("MocaverseAdminKey", set_admin_key, NULL, RSRC_CONF,
-                  "key for admin routes (at least 16 bytes)"),
-    AP_INIT_TAKE1("MocaverseAdminKeyFile", set_admin_key_file, NULL, RSRC_CONF,
-                  "file holding the key for admin routes"),
-    AP_INIT_TAKE1("MocaverseIssuer", set_issuer, NULL, RSRC_CONF,
-                  "iss claim written and required"),
-    INT_DIRECTIVE("MocaverseAccessTokenTTL", INT_ACCESS_TTL,
-                  "access-token lifetime in seconds"),
-    INT_DIRECTIVE("MocaverseRefreshTokenTTL", INT_REFRESH_TTL,
-                  "refresh-token absolute lifetime in seconds"),
-    AP_INIT_FLAG("MocaverseInviteOnly", set_invite_only, NULL, RSRC_CONF,
-                 "On: new accounts need an invite code"),
-    INT_DIRECTIVE("MocaverseInviteQuota", INT_INVITE_QUOTA,
-                  "uses of the invite code each new user receives"),
-    INT_DIRECTIVE("MocaverseInviteCodeLength", INT_INVITE_LEN,
-                  "length of generated invite codes, 6-16"),
-    AP_INIT_TAKE12("MocaverseOTPDelivery", set_otp_delivery, NULL, RSRC_CONF,
-                   "log | response | pipe COMMAND"),
-    INT_DIRECTIVE("MocaverseOTPTTL", INT_OTP_TTL,
-                  "one-time code lifetime in seconds"),
-    INT_DIRECTIVE("MocaverseOTPMaxAttempts", INT_OTP_ATTEMPTS,
-                  "wrong guesses before a one-time code is burned"),
-    AP_INIT_TAKE3("MocaverseRateLimit", set_rate_limit, NULL, RSRC_CONF,
-                  "GROUP (auth|scan|api) REQUESTS SECONDS; 0 disables"),
-    AP_INIT_TAKE1("MocaverseRateLimitStore", set_rate_store, NULL, RSRC_CONF,
-                  "shm | database"),
-    AP_INIT_TAKE2("MocaverseLoginLockout", set_lockout, NULL, RSRC_CONF,
-                  "FAILURES SECONDS"),
-    INT_DIRECTIVE("MocaverseCouponBatchMax", INT_BATCH_MAX,
-                  "largest count one coupon generate call accepts"),
-    AP_INIT_TAKE2("MocaversePasswordHash", set_password_hash, NULL, RSRC_CONF,
-                  "argon2id OPS MEM_MIB"),
-    {NULL},
+enum {
+#define INDEX(name, kind, args, field, min, max, dflt, second, help, doc)      \
+    ROW_##field##_##kind,
+    MV_DIRECTIVES(INDEX)
+#undef INDEX
 };
+
+#define COMMAND(name, kind, args, field, min, max, dflt, second, help, doc)    \
+    INIT_##kind(name, SET_##kind,                                              \
+                (void *)&directive_rows[ROW_##field##_##kind], RSRC_CONF,      \
+                args ": " help),
+const command_rec mv_directives[] = {MV_DIRECTIVES(COMMAND){NULL}};
+#undef COMMAND

@@ -24,6 +24,8 @@
 #include "apr_optional.h"
 #include "mod_dbd.h"
 
+#include "mv_json.h"
+
 #define SQLSTATE_UNIQUE_VIOLATION "23505"
 #define SQLSTATE_DUPLICATE_PREPARED "42P05"
 #define CONN_STATE_KEY "mocaverse-conn-state"
@@ -303,14 +305,61 @@ const char *mv_int_param(mv_req *q, apr_int64_t v)
     return apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, v);
 }
 
-const char *mv_db_value(mv_db *db, const PGresult *res, int row, int col)
+/* ------------------------------------------------------------- results */
+
+/* 1 when (row, col) is outside res or SQL NULL. */
+static int absent(const PGresult *res, int row, int col)
 {
-    if (row >= PQntuples(res) || col >= PQnfields(res) ||
-        PQgetisnull(res, row, col)) {
+    return row < 0 || col < 0 || row >= PQntuples(res) ||
+           col >= PQnfields(res) || PQgetisnull(res, row, col);
+}
+
+int mv_db_rows(const PGresult *res)
+{
+    return PQntuples(res);
+}
+
+apr_int64_t mv_db_changed(const PGresult *res)
+{
+    return apr_atoi64(PQcmdTuples((PGresult *)res));
+}
+
+const char *mv_db_text(const PGresult *res, int row, int col)
+{
+    return absent(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+apr_size_t mv_db_len(const PGresult *res, int row, int col)
+{
+    return absent(res, row, col) ? 0 : (apr_size_t)PQgetlength(res, row, col);
+}
+
+apr_int64_t mv_db_int(const PGresult *res, int row, int col)
+{
+    return absent(res, row, col) ? 0 : apr_atoi64(PQgetvalue(res, row, col));
+}
+
+int mv_db_bool(const PGresult *res, int row, int col)
+{
+    return !absent(res, row, col) && *PQgetvalue(res, row, col) == 't';
+}
+
+const char *mv_db_time(apr_pool_t *p, const PGresult *res, int row, int col)
+{
+    const char *v;
+    char *out;
+
+    if (absent(res, row, col)) {
         return NULL;
     }
-    return apr_pstrmemdup(db->r->pool, PQgetvalue(res, row, col),
-                          (apr_size_t)PQgetlength(res, row, col));
+    /* Sessions run with TimeZone UTC and ISO DateStyle (db.c), so values
+     * look like "2026-11-21 14:03:00.123456+00". */
+    v = PQgetvalue(res, row, col);
+    out = apr_palloc(p, MV_RFC3339_LEN + 1);
+    if (mv_pg_time_rfc3339(v, (size_t)PQgetlength(res, row, col), out) != 0) {
+        return apr_pstrdup(p, v);
+    }
+    return out;
 }
 
 int mv_reply_db_error(mv_req *q)

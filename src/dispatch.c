@@ -148,7 +148,7 @@ static int refuse(mv_req *q, int status, const char *code, const char *msg)
 }
 
 /* Parses the request body into q->body, or replies and returns nonzero. */
-static int parse_body(mv_req *q)
+static int parse_body_or_reply(mv_req *q)
 {
     request_rec *r = q->r;
     json_error_t jerr;
@@ -197,7 +197,7 @@ static int authenticate_bearer(mv_req *q)
 }
 
 /* Checks the route's credentials, or replies 401/403 and returns nonzero. */
-static int authorize(mv_req *q)
+static int authorize_or_reply(mv_req *q)
 {
     unsigned need = q->route->flags & (MV_BEARER | MV_ADMIN);
 
@@ -268,10 +268,11 @@ int mv_dispatch(request_rec *r)
      * Credentials before the body: a body is read only for callers who may
      * send it.
      */
-    per_user = q->route->rate_group == MV_RL_SCAN;
-    if ((!per_user && mv_ratelimit(q)) || authorize(q) ||
-        (per_user && mv_ratelimit(q)) ||
-        ((q->route->flags & MV_BODY) && parse_body(q))) {
+    per_user = q->route->rate_group != MV_RL_NONE &&
+               mv_rl_groups[q->route->rate_group].per_user;
+    if ((!per_user && mv_ratelimit_or_reply(q)) || authorize_or_reply(q) ||
+        (per_user && mv_ratelimit_or_reply(q)) ||
+        ((q->route->flags & MV_BODY) && parse_body_or_reply(q))) {
         return OK;
     }
     return q->route->handler(q);

@@ -6,6 +6,7 @@
  * password hashing of accounts.c and passwords.c.
  */
 #include "mv_accounts.h"
+#include "mv_passwords.h"
 #include "mv_validate.h"
 
 /* ------------------------------------------------------------- register */
@@ -20,8 +21,10 @@ static void check_email(mv_req *q, const char *email)
 {
     if (email && !mv_email_valid(email)) {
         mv_invalid(q, "email",
-                   "must be a valid e-mail address of at most "
-                   "254 characters");
+                   apr_psprintf(q->r->pool,
+                                "must be a valid e-mail address of at most "
+                                "%d characters",
+                                MV_EMAIL_MAX));
     }
 }
 
@@ -35,10 +38,14 @@ static void check_new_password(mv_req *q, const char *password)
     case MV_PASSWORD_OK:
         break;
     case MV_PASSWORD_TOO_SHORT:
-        mv_invalid(q, "password", "must be at least 8 characters");
+        mv_invalid(q, "password",
+                   apr_psprintf(q->r->pool, "must be at least %d characters",
+                                MV_PASSWORD_MIN));
         break;
     case MV_PASSWORD_TOO_LONG:
-        mv_invalid(q, "password", "must be at most 128 characters");
+        mv_invalid(q, "password",
+                   apr_psprintf(q->r->pool, "must be at most %d characters",
+                                MV_PASSWORD_MAX));
         break;
     case MV_PASSWORD_BAD_UTF8:
         mv_invalid(q, "password", "must be valid UTF-8");
@@ -66,23 +73,20 @@ static int create_account(mv_req *q, const char *email, const char *hash,
     }
     if (code &&
         (inv = mv_accounts_take_invite(q, code, &invite_id)) != MV_INVITE_OK) {
-        mv_db_rollback(db);
         return mv_accounts_reply_invite(q, inv);
     }
     params[0] = email;
     params[1] = hash;
     params[2] = code ? mv_int_param(q, invite_id) : NULL;
     if (!(res = mv_db_exec(db, &STMT_USER_CREATE, params))) {
-        int taken = mv_db_unique_violation(db);
-        mv_db_rollback(db);
-        return taken ? mv_reply_error(q, HTTP_CONFLICT, "email_taken",
-                                      "An account with this e-mail "
-                                      "already exists.")
-                     : mv_reply_db_error(q);
+        return mv_db_unique_violation(db)
+                   ? mv_reply_error(q, HTTP_CONFLICT, "email_taken",
+                                    "An account with this e-mail "
+                                    "already exists.")
+                   : mv_reply_db_error(q);
     }
-    user_id = apr_atoi64(PQgetvalue(res, 0, 0));
+    user_id = mv_db_int(res, 0, 0);
     if (mv_accounts_give_invite_code(q, user_id) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
@@ -131,11 +135,9 @@ static const mv_stmt STMT_LOGIN_LOOKUP = {
 /*
  * The one place where a login is refused for its credentials (unknown
  * e-mail, no password, wrong password): the same body for all of them.
- * user_id is the account the e-mail named, or 0.
  */
-static int login_failed(mv_req *q, apr_int64_t user_id)
+static int login_failed(mv_req *q)
 {
-    (void)user_id;
     return mv_reply_error(q, HTTP_UNAUTHORIZED, "invalid_credentials",
                           "The e-mail or password is wrong.");
 }
@@ -162,7 +164,7 @@ static int login_with_email(mv_req *q)
     /* Counted before the password is checked, whatever the e-mail: a
      * burst of guesses gets exactly MocaverseLoginLockout checks, and a
      * locked unknown e-mail looks like a locked account. */
-    if (mv_lockout_refused(q, email)) {
+    if (mv_lockout_count_or_reply(q, email)) {
         return OK;
     }
     if (!(db = mv_db_get(q))) {
@@ -173,16 +175,16 @@ static int login_with_email(mv_req *q)
         if (!res) {
             return mv_reply_db_error(q);
         }
-        if (PQntuples(res) == 1) {
-            user_id = apr_atoi64(PQgetvalue(res, 0, 0));
-            hash = mv_db_value(db, res, 0, 1);
+        if (mv_db_rows(res) == 1) {
+            user_id = mv_db_int(res, 0, 0);
+            hash = mv_db_text(res, 0, 1);
         }
     }
     if ((ok = mv_passwords_verify(q, hash, password)) < 0) {
         return mv_reply_busy(q);
     }
     if (!ok) {
-        return login_failed(q, user_id);
+        return login_failed(q);
     }
     if (mv_lockout_cleared(q, email) != 0) {
         return mv_reply_db_error(q);
@@ -191,7 +193,7 @@ static int login_with_email(mv_req *q)
     case MV_TOKENS_OK:
         return mv_reply_json(q, HTTP_OK, body);
     case MV_TOKENS_NO_USER: /* deleted since the lookup */
-        return login_failed(q, 0);
+        return login_failed(q);
     default:
         return mv_reply_db_error(q);
     }
@@ -254,21 +256,20 @@ static int me(mv_req *q)
     if (!(db = mv_db_get(q)) || !(res = mv_db_exec(db, &STMT_ME, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                              "The account no longer exists.");
+    if (mv_db_rows(res) != 1) {
+        return mv_reply_user_deleted(q);
     }
-    email = mv_db_value(db, res, 0, 1);
-    phone = mv_db_value(db, res, 0, 2);
-    if ((code = mv_db_value(db, res, 0, 4))) {
+    email = mv_db_text(res, 0, 1);
+    phone = mv_db_text(res, 0, 2);
+    if ((code = mv_db_text(res, 0, 4))) {
         invite = json_pack("{s:s, s:I}", "code", code, "remaining",
-                           (json_int_t)apr_atoi64(PQgetvalue(res, 0, 5)));
+                           (json_int_t)mv_db_int(res, 0, 5));
     }
     return mv_reply_json(
         q, HTTP_OK,
         json_pack("{s:I, s:s?, s:s?, s:s, s:o}", "id", (json_int_t)q->user_id,
                   "email", email, "phone", phone, "createdAt",
-                  mv_pg_time(q->r->pool, res, 0, 3), "inviteCode", invite));
+                  mv_db_time(q->r->pool, res, 0, 3), "inviteCode", invite));
 }
 
 const mv_route mv_auth_routes[] = {

@@ -10,7 +10,7 @@
  * again with fresh tokens.
  */
 #include "mv.h"
-#include "mv_rewards.h"
+#include "mv_crypto.h"
 #include "mv_validate.h"
 
 #define COUPON_POINTS_MAX 1000000
@@ -96,7 +96,7 @@ static apr_int64_t batch_insert(mv_req *q, mv_db *db, const coupon_batch *b,
         mv_db_rollback(db);
         return -1;
     }
-    cp[0] = mv_db_value(db, res, 0, 0);
+    cp[0] = mv_db_text(res, 0, 0);
     cp[1] = tokens;
     cp[2] = points;
     cp[3] = b->expires;
@@ -104,7 +104,7 @@ static apr_int64_t batch_insert(mv_req *q, mv_db *db, const coupon_batch *b,
         mv_db_rollback(db);
         return -1;
     }
-    if (strcmp(PQcmdTuples(res), count) != 0) {
+    if (mv_db_changed(res) != b->count) {
         mv_db_rollback(db);
         return 0;
     }

@@ -4,7 +4,8 @@
  * code and what became of it).
  */
 #include "mv_accounts.h"
-#include "mv_account_rules.h"
+#include "mv_crypto.h"
+#include "mv_validate.h"
 
 #define ROOT_CODES_MAX 10000
 #define ROOT_USES_MAX 1000000
@@ -26,14 +27,13 @@ static const mv_stmt STMT_ROOT_CODES = {
 /* Appends the inserted rows of res to codes; returns how many. */
 static int append_codes(mv_req *q, const PGresult *res, json_t *codes)
 {
-    int i, n = PQntuples(res);
+    int i, n = mv_db_rows(res);
 
     for (i = 0; i < n; i++) {
         json_array_append_new(
-            codes, json_pack("{s:s, s:I, s:s?}", "code", PQgetvalue(res, i, 0),
-                             "remaining",
-                             (json_int_t)apr_atoi64(PQgetvalue(res, i, 1)),
-                             "expiresAt", mv_pg_time(q->r->pool, res, i, 2)));
+            codes, json_pack("{s:s, s:I, s:s?}", "code", mv_db_text(res, i, 0),
+                             "remaining", (json_int_t)mv_db_int(res, i, 1),
+                             "expiresAt", mv_db_time(q->r->pool, res, i, 2)));
     }
     return n;
 }
@@ -130,16 +130,15 @@ static int my_invites(mv_req *q)
         !(res = mv_db_exec(db, &STMT_MY_INVITES, params))) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) != 1) {
-        return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                              "The account no longer exists.");
+    if (mv_db_rows(res) != 1) {
+        return mv_reply_user_deleted(q);
     }
-    return mv_reply_json(
-        q, HTTP_OK,
-        json_pack("{s:s?, s:I, s:I, s:I}", "code", mv_db_value(db, res, 0, 0),
-                  "remaining", (json_int_t)apr_atoi64(PQgetvalue(res, 0, 1)),
-                  "used", (json_int_t)apr_atoi64(PQgetvalue(res, 0, 2)),
-                  "invitees", (json_int_t)apr_atoi64(PQgetvalue(res, 0, 3))));
+    return mv_reply_json(q, HTTP_OK,
+                         json_pack("{s:s?, s:I, s:I, s:I}", "code",
+                                   mv_db_text(res, 0, 0), "remaining",
+                                   (json_int_t)mv_db_int(res, 0, 1), "used",
+                                   (json_int_t)mv_db_int(res, 0, 2), "invitees",
+                                   (json_int_t)mv_db_int(res, 0, 3)));
 }
 
 const mv_route mv_invite_routes[] = {

@@ -14,9 +14,8 @@
 #include "mv.h"
 #include "mv_accounts.h"
 #include "mv_crypto.h"
-#include "mv_account_rules.h"
-#include "mv_otp.h"
-#include "mv_rewards.h"
+#include "mv_validate.h"
+#include "mv_otp_delivery.h"
 
 #include <sodium.h>
 
@@ -131,13 +130,9 @@ static int otp_target_parse(mv_req *q, otp_target *t)
 static const char *otp_hash(mv_req *q, const char *destination,
                             const char *code)
 {
-    unsigned char key[MV_DERIVED_KEY_LEN];
     char *out = apr_palloc(q->r->pool, MV_HASH_HEX_LEN + 1);
 
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_OTP_KEY_LABEL, key);
-    mv_otp_hash(key, sizeof key, destination, code, out);
-    sodium_memzero(key, sizeof key);
+    mv_otp_hash(q->cfg->keys->otp, MV_DERIVED_KEY_LEN, destination, code, out);
     return out;
 }
 
@@ -163,10 +158,10 @@ static apr_int64_t otp_store(mv_req *q, mv_db *db, const otp_target *t,
         mv_db_rollback(db);
         return -1;
     }
-    if ((id = mv_db_value(db, res, 0, 0))) {
+    if ((id = mv_db_text(res, 0, 0))) {
         return apr_atoi64(id);
     }
-    *retry_after = atoi(PQgetvalue(res, 0, 1));
+    *retry_after = (int)mv_db_int(res, 0, 1);
     if (*retry_after < 1) {
         *retry_after = 1;
     } else if (*retry_after > OTP_RESEND_SECONDS) {
@@ -217,14 +212,6 @@ static int otp_request(mv_req *q)
     return mv_reply_json(q, HTTP_OK, body);
 }
 
-/* Ends the open transaction with an error reply: rollback, then reply. */
-static int verify_refuse(mv_req *q, mv_db *db, int status, const char *code,
-                         const char *message)
-{
-    mv_db_rollback(db);
-    return mv_reply_error(q, status, code, message);
-}
-
 /*
  * The new-account half of verify, inside the transaction that used the
  * one-time code: the invite rules, the user, the use of their invite code
@@ -240,47 +227,41 @@ static int verify_create(mv_req *q, mv_db *db, const otp_target *t,
     PGresult *res;
 
     if (has_code == 0 && q->cfg->invite_only) {
-        return verify_refuse(q, db, HTTP_BAD_REQUEST, "invite_code_required",
-                             "An invite code is required to sign up.");
+        return mv_reply_error(q, HTTP_BAD_REQUEST, "invite_code_required",
+                              "An invite code is required to sign up.");
     }
     if (has_code < 0) {
-        mv_db_rollback(db);
         return mv_accounts_reply_invite(q, MV_INVITE_INVALID);
     }
     params[0] = t->is_phone ? t->destination : NULL;
     params[1] = t->is_phone ? NULL : t->destination;
     if (!(res = mv_db_exec(db, &STMT_USER_CREATE, params))) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) == 0) {
+    if (mv_db_rows(res) == 0) {
         /* The account appeared meanwhile (say, an e-mail registration):
          * the code proved the destination, so sign into it. */
         if (!(res = mv_db_exec(db, &STMT_USER_FIND, &t->destination)) ||
-            PQntuples(res) != 1) {
-            mv_db_rollback(db);
+            mv_db_rows(res) != 1) {
             return mv_reply_db_error(q);
         }
         return mv_accounts_reply_tokens(
-            q, apr_atoi64(PQgetvalue(res, 0, 0)),
+            q, mv_db_int(res, 0, 0),
             json_pack("{s:b, s:n}", "created", 0, "token"));
     }
-    user_id = apr_atoi64(PQgetvalue(res, 0, 0));
+    user_id = mv_db_int(res, 0, 0);
     if (has_code) {
         if ((inv = mv_accounts_take_invite(q, code, &invite_id)) !=
             MV_INVITE_OK) {
-            mv_db_rollback(db);
             return mv_accounts_reply_invite(q, inv);
         }
         params[0] = mv_int_param(q, user_id);
         params[1] = mv_int_param(q, invite_id);
         if (!mv_db_exec(db, &STMT_USER_INVITED, params)) {
-            mv_db_rollback(db);
             return mv_reply_db_error(q);
         }
     }
     if (mv_accounts_give_invite_code(q, user_id) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
     return mv_accounts_reply_tokens(
@@ -308,7 +289,7 @@ static int verify(mv_req *q)
     }
     /* Guesses per destination are bounded across codes too. */
     account = apr_pstrcat(q->r->pool, "otp:", t.destination, NULL);
-    if (mv_lockout_refused(q, account)) {
+    if (mv_lockout_count_or_reply(q, account)) {
         return OK;
     }
     if (!(db = mv_db_get(q))) {
@@ -318,10 +299,9 @@ static int verify(mv_req *q)
     params[1] = otp_hash(q, t.destination, otp);
     params[2] = apr_itoa(q->r->pool, q->cfg->otp_max_attempts);
     if (mv_db_begin(db) != 0 || !(res = mv_db_exec(db, &STMT_CHECK, params))) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) == 0 || *PQgetvalue(res, 0, 0) != 't') {
+    if (mv_db_rows(res) == 0 || !mv_db_bool(res, 0, 0)) {
         /* Commit: a wrong guess must count against the code. */
         if (mv_db_commit(db) != 0) {
             return mv_reply_db_error(q);
@@ -331,12 +311,11 @@ static int verify(mv_req *q)
     }
     /* The code is proven: forget the destination's failures with it. */
     if (mv_lockout_cleared(q, account) != 0) {
-        mv_db_rollback(db);
         return mv_reply_db_error(q);
     }
-    if (!PQgetisnull(res, 0, 1)) {
+    if (mv_db_text(res, 0, 1)) {
         return mv_accounts_reply_tokens(
-            q, apr_atoi64(PQgetvalue(res, 0, 1)),
+            q, mv_db_int(res, 0, 1),
             json_pack("{s:b, s:n}", "created", 0, "token"));
     }
     return verify_create(q, db, &t, has_code, code);

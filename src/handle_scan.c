@@ -1,7 +1,7 @@
 /*
  * handle_scan.c — POST /scan: a signed-in user redeems a coupon.
  *
- * The redemption is one statement (rewards_sql.h) in autocommit: the
+ * The redemption is one statement (mv_rewards_sql.h) in autocommit: the
  * coupon is taken at most once whatever the concurrency, across every
  * process and host sharing the database, and its scan row, ledger credit
  * and balance change commit together.  Only when it returns no row does a
@@ -10,7 +10,7 @@
 #include "mv.h"
 #include "mv_crypto.h"
 #include "mv_validate.h"
-#include "rewards_sql.h"
+#include "mv_rewards_sql.h"
 
 #define SCAN_DEVICE_ID_MAX 128 /* code points */
 #define SCAN_GPS_MAX 256       /* bytes of its text form */
@@ -99,11 +99,11 @@ static int scan_refused(mv_req *q, mv_db *db, const char *token)
     if (!res) {
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) == 0) {
+    if (mv_db_rows(res) == 0) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
     }
-    if (*PQgetvalue(res, 0, 0) == 't') {
+    if (mv_db_bool(res, 0, 0)) {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
                               "This coupon has already been redeemed.");
     }
@@ -134,21 +134,18 @@ static int scan(mv_req *q)
     params[3] = gps;
     if (!(res = mv_db_exec(db, &STMT_REDEEM, params))) {
         if (!strcmp(mv_db_sqlstate(db), SQLSTATE_FOREIGN_KEY)) {
-            /* A valid token for a user who has since been deleted. */
-            return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                                  "A valid access token is required.");
+            return mv_reply_user_deleted(q);
         }
         return mv_reply_db_error(q);
     }
-    if (PQntuples(res) == 0) {
+    if (mv_db_rows(res) == 0) {
         return scan_refused(q, db, token);
     }
-    return mv_reply_json(
-        q, HTTP_OK,
-        json_pack("{s:b, s:I, s:I, s:I}", "success", 1, "points",
-                  (json_int_t)apr_atoi64(PQgetvalue(res, 0, 0)), "balance",
-                  (json_int_t)apr_atoi64(PQgetvalue(res, 0, 1)), "scanId",
-                  (json_int_t)apr_atoi64(PQgetvalue(res, 0, 2))));
+    return mv_reply_json(q, HTTP_OK,
+                         json_pack("{s:b, s:I, s:I, s:I}", "success", 1,
+                                   "points", (json_int_t)mv_db_int(res, 0, 0),
+                                   "balance", (json_int_t)mv_db_int(res, 0, 1),
+                                   "scanId", (json_int_t)mv_db_int(res, 0, 2)));
 }
 
 const mv_route mv_scan_routes[] = {

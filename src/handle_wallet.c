@@ -15,7 +15,7 @@
 #include "mv_json.h"
 #include "mv_query.h"
 #include "mv_validate.h"
-#include "rewards_sql.h"
+#include "mv_rewards_sql.h"
 
 #define WALLET_LIMIT_DEFAULT 50
 #define WALLET_LIMIT_MAX 200
@@ -65,36 +65,36 @@ static int query_int(mv_req *q, const char *name, long long max, long long *out)
 /* Bytes that row's entry can take in the reply, at most. */
 static apr_size_t entry_max(const PGresult *res, int row)
 {
-    return sizeof WALLET_ENTRY_TEXT + PQgetlength(res, row, COL_ID) +
-           PQgetlength(res, row, COL_AMOUNT) +
-           MV_JSON_STRING_MAX(PQgetlength(res, row, COL_TYPE)) +
-           PQgetlength(res, row, COL_COUPON) +
+    return sizeof WALLET_ENTRY_TEXT + mv_db_len(res, row, COL_ID) +
+           mv_db_len(res, row, COL_AMOUNT) +
+           MV_JSON_STRING_MAX(mv_db_len(res, row, COL_TYPE)) +
+           mv_db_len(res, row, COL_COUPON) +
            MV_JSON_STRING_MAX(MV_RFC3339_LEN +
-                              PQgetlength(res, row, COL_CREATED));
+                              mv_db_len(res, row, COL_CREATED));
 }
 
 /* A bigint column as a JSON number, or null. */
 static void put_int_column(mv_json_buf *b, const PGresult *res, int row,
                            int col)
 {
-    if (PQgetisnull(res, row, col)) {
+    if (!mv_db_text(res, row, col)) {
         PUT_LITERAL(b, "null");
         return;
     }
-    mv_json_put_int_text(b, PQgetvalue(res, row, col),
-                         (apr_size_t)PQgetlength(res, row, col));
+    mv_json_put_int_text(b, mv_db_text(res, row, col),
+                         mv_db_len(res, row, col));
 }
 
-/* A timestamptz column as an RFC 3339 UTC string (as mv_pg_time), or
+/* A timestamptz column as an RFC 3339 UTC string (as mv_db_time), or
  * null. */
 static void put_time_column(mv_json_buf *b, const PGresult *res, int row,
                             int col)
 {
     char t[MV_RFC3339_LEN + 1];
-    const char *v = PQgetvalue(res, row, col);
-    apr_size_t n = (apr_size_t)PQgetlength(res, row, col);
+    const char *v = mv_db_text(res, row, col);
+    apr_size_t n = mv_db_len(res, row, col);
 
-    if (PQgetisnull(res, row, col)) {
+    if (!mv_db_text(res, row, col)) {
         PUT_LITERAL(b, "null");
     } else if (mv_pg_time_rfc3339(v, n, t) == 0) {
         /* Digits and "-:TZ" only: nothing to escape. */
@@ -114,8 +114,8 @@ static void put_entry(mv_json_buf *b, const PGresult *res, int row)
     PUT_LITERAL(b, ",\"amount\":");
     put_int_column(b, res, row, COL_AMOUNT);
     PUT_LITERAL(b, ",\"type\":");
-    mv_json_put_string(b, PQgetvalue(res, row, COL_TYPE),
-                       (apr_size_t)PQgetlength(res, row, COL_TYPE));
+    mv_json_put_string(b, mv_db_text(res, row, COL_TYPE),
+                       mv_db_len(res, row, COL_TYPE));
     PUT_LITERAL(b, ",\"couponId\":");
     put_int_column(b, res, row, COL_COUPON);
     PUT_LITERAL(b, ",\"createdAt\":");
@@ -133,18 +133,18 @@ static const char *wallet_body(mv_req *q, const PGresult *res, int n,
                                long long id, long long limit, apr_size_t *len)
 {
     apr_size_t cap = sizeof WALLET_REPLY_TEXT + MV_JSON_INT_MAX +
-                     PQgetlength(res, 0, COL_BALANCE);
+                     mv_db_len(res, 0, COL_BALANCE);
     int shown, i;
     mv_json_buf b;
     char *buf;
 
     for (shown = 0;
-         shown < n && shown < limit && !PQgetisnull(res, shown, COL_ID);
+         shown < n && shown < limit && mv_db_text(res, shown, COL_ID);
          shown++) {
         cap += entry_max(res, shown);
     }
     if (n > limit) {
-        cap += PQgetlength(res, limit - 1, COL_ID);
+        cap += mv_db_len(res, limit - 1, COL_ID);
     }
     buf = apr_palloc(q->r->pool, cap);
     mv_json_buf_init(&b, buf, cap);
@@ -205,11 +205,9 @@ static int wallet(mv_req *q)
     if (!(res = mv_db_exec(db, &STMT_PAGE, params))) {
         return mv_reply_db_error(q);
     }
-    if ((n = PQntuples(res)) == 0) {
+    if ((n = mv_db_rows(res)) == 0) {
         if (!q->is_admin) {
-            /* A valid token for a user who has since been deleted. */
-            return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
-                                  "A valid access token is required.");
+            return mv_reply_user_deleted(q);
         }
         return mv_reply_error(q, HTTP_NOT_FOUND, "user_not_found",
                               "No user has this id.");

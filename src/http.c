@@ -1,7 +1,7 @@
 /*
  * http.c — the plumbing every handler shares: JSON replies and error
- * bodies (SPEC §3), the capped body reader, body fields, timestamps and
- * credential extraction.
+ * bodies (SPEC §3), body fields, timestamps and credential extraction.
+ * (The capped body reader is dispatch.c's: it runs before the handler.)
  */
 #include "mv.h"
 #include "mv_crypto.h"
@@ -27,6 +27,10 @@ int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
 {
     request_rec *r = q->r;
 
+    /* An error ends the request's transaction: nothing of it may stay. */
+    if (status >= 400 && q->db) {
+        mv_db_rollback(q->db);
+    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -58,6 +62,12 @@ int mv_reply_json(mv_req *q, int status, json_t *body)
 int mv_reply_error(mv_req *q, int status, const char *code, const char *message)
 {
     return mv_reply_json(q, status, mv_error_body(code, message, NULL));
+}
+
+int mv_reply_user_deleted(mv_req *q)
+{
+    return mv_reply_error(q, HTTP_UNAUTHORIZED, "unauthorized",
+                          "A valid access token is required.");
 }
 
 int mv_reply_invalid(mv_req *q)
@@ -130,24 +140,6 @@ const char *mv_time_format(apr_pool_t *p, apr_time_t t)
     return out;
 }
 
-const char *mv_pg_time(apr_pool_t *p, const PGresult *res, int row, int col)
-{
-    const char *v;
-    char *out;
-
-    if (PQgetisnull(res, row, col)) {
-        return NULL;
-    }
-    /* Sessions run with TimeZone UTC and ISO DateStyle (db.c), so values
-     * look like "2026-11-21 14:03:00.123456+00". */
-    v = PQgetvalue(res, row, col);
-    out = apr_palloc(p, MV_RFC3339_LEN + 1);
-    if (mv_pg_time_rfc3339(v, (size_t)PQgetlength(res, row, col), out) != 0) {
-        return apr_pstrdup(p, v);
-    }
-    return out;
-}
-
 /* --------------------------------------------------------------- auth */
 
 int mv_auth_admin(mv_req *q)
@@ -157,11 +149,11 @@ int mv_auth_admin(mv_req *q)
     if (!key) {
         key = apr_table_get(q->r->headers_in, "X-Api-Key");
     }
-    if (!key || !q->cfg->admin_key) {
+    if (!key || !q->cfg->admin_key.bytes) {
         return 0;
     }
-    return mv_ct_equal(key, strlen(key), q->cfg->admin_key,
-                       q->cfg->admin_key_len);
+    return mv_ct_equal(key, strlen(key), q->cfg->admin_key.bytes,
+                       q->cfg->admin_key.len);
 }
 
 const char *mv_auth_bearer_token(request_rec *r)

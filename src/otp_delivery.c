@@ -8,7 +8,7 @@
  * MV_OTP_PIPE_TIMEOUT.
  */
 #include "mv.h"
-#include "mv_otp.h"
+#include "mv_otp_delivery.h"
 
 #include "apr_thread_proc.h"
 

@@ -8,8 +8,9 @@
  * a count, made in child_init) lets at most mv_pwhash_slots() hashes run
  * in a process, and the others wait their turn for a bounded time.
  */
-#include "mv_accounts.h"
-#include "mv_account_rules.h"
+#include "mv_passwords.h"
+#include "mv_crypto.h"
+#include "mv_validate.h"
 
 #include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"

@@ -4,7 +4,7 @@
  * PostgreSQL (store database), and the replies and headers that go with
  * it (SPEC §2, §3; docs/ratelimit.md).
  *
- * The arithmetic lives in src/core/ratelimit.c.  Here:
+ * The arithmetic lives in src/core/rl.c.  Here:
  * - shm: a table of buckets in anonymous shared memory and a global mutex
  *   around each hit, both created once in the process pool on the first
  *   real post_config pass and found again on every restart, so counts
@@ -13,9 +13,10 @@
  *   on PostgreSQL's clock, and now and then a sweep of ended windows.
  */
 #include "mv.h"
-#include "mv_account_rules.h"
 #include "mv_crypto.h"
-#include "mv_ratelimit.h"
+#include "mv_validate.h"
+#include "mv_counter.h"
+#include "mv_rl.h"
 
 #include "apr_global_mutex.h"
 #include "apr_shm.h"
@@ -27,9 +28,7 @@
 
 #define RL_MUTEX_TYPE "mocaverse-ratelimit"
 #define RL_SHARED_KEY "mocaverse-ratelimit-shared"
-#define RL_HASH_PREFIX "mocaverse ratelimit\n"
-#define RL_BUCKET_MAX 96   /* "group:key" */
-#define RL_SWEEP_ODDS 1000 /* one hit in this many sweeps the table */
+#define RL_BUCKET_MAX 96 /* "group:key" */
 
 /* The shm store, in the process pool: one per httpd, across restarts. */
 typedef struct {
@@ -42,21 +41,6 @@ typedef struct {
  * unloaded and loaded again on restart, so this is found again in the
  * process pool's user data rather than trusted to survive. */
 static rl_shared *shared;
-
-static const mv_stmt STMT_HIT = {
-    "mv_ratelimit_hit", 3,
-    "INSERT INTO rate_limits AS b (bucket, hits, reset_at) "
-    "VALUES ($1, 1, now() + $2::int * interval '1 second') "
-    "ON CONFLICT (bucket) DO UPDATE SET "
-    "hits = CASE WHEN b.reset_at <= now() THEN 1 "
-    "ELSE least(b.hits, $3::int) + 1 END, "
-    "reset_at = CASE WHEN b.reset_at <= now() THEN EXCLUDED.reset_at "
-    "ELSE b.reset_at END "
-    "RETURNING hits, "
-    "(extract(epoch FROM reset_at - now()) * 1000000)::bigint"};
-
-static const mv_stmt STMT_SWEEP = {
-    "mv_ratelimit_sweep", 0, "DELETE FROM rate_limits WHERE reset_at <= now()"};
 
 /* ---------------------------------------------------------------- hooks */
 
@@ -145,7 +129,7 @@ static int64_t monotonic_usec(void)
 static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                    mv_rl_verdict *v)
 {
-    uint64_t tag;
+    uint64_t tag, before, evicted;
     apr_status_t rv;
 
     if (!shared) {
@@ -159,10 +143,20 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                       "MV0205: cannot lock the rate-limit table");
         return -1;
     }
+    before = mv_rl_table_evictions(shared->table);
     mv_rl_table_hit(shared->table, tag, rl->requests,
                     (int64_t)rl->seconds * MV_USEC_PER_SEC, monotonic_usec(),
                     v);
+    evicted = mv_rl_table_evictions(shared->table);
     apr_global_mutex_unlock(shared->mutex);
+    /* Live buckets pushed out means clients get fresh windows: say so,
+     * once each time the count doubles. */
+    if (evicted != before && (evicted & (evicted - 1)) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, q->r,
+                      "MV0207: the rate-limit table is full; %" APR_UINT64_T_FMT
+                      " live buckets evicted so far",
+                      evicted);
+    }
     return 0;
 }
 
@@ -170,34 +164,8 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
 static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                         mv_rl_verdict *v)
 {
-    char hash[MV_HASH_HEX_LEN + 1];
-    unsigned char key[MV_DERIVED_KEY_LEN];
-    const char *params[3];
-    const char *hits, *left;
-    mv_db *db = mv_db_get(q);
-    PGresult *res;
-
-    if (!db) {
-        return -1;
-    }
-    mv_derive_key((const unsigned char *)q->cfg->jwt_secret,
-                  q->cfg->jwt_secret_len, MV_RATELIMIT_KEY_LABEL, key);
-    mv_keyed_hash_hex(key, sizeof(key),
-                      apr_pstrcat(q->r->pool, RL_HASH_PREFIX, bucket, NULL),
-                      strlen(RL_HASH_PREFIX) + strlen(bucket), hash);
-    params[0] = hash;
-    params[1] = apr_itoa(q->r->pool, rl->seconds);
-    params[2] = apr_itoa(q->r->pool, rl->requests);
-    if (!(res = mv_db_exec(db, &STMT_HIT, params)) || PQntuples(res) != 1 ||
-        !(hits = mv_db_value(db, res, 0, 0)) ||
-        !(left = mv_db_value(db, res, 0, 1))) {
-        return -1;
-    }
-    mv_rl_judge(atol(hits), rl->requests, apr_atoi64(left), v);
-    if (randombytes_uniform(RL_SWEEP_ODDS) == 0) {
-        mv_db_exec(db, &STMT_SWEEP, NULL); /* best effort */
-    }
-    return 0;
+    return mv_counter_hit(q, &mv_counter_rate_limits, bucket, rl->requests,
+                          rl->seconds, v);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -206,11 +174,11 @@ static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
  * per-user group, else the client address. */
 static const char *bucket_name(mv_req *q, int group, char *out)
 {
-    const char *name = mv_rl_group_name(group);
+    const char *name = mv_rl_groups[group].name;
     size_t n = strlen(name);
     char key[MV_RL_KEY_MAX];
 
-    if (group == MV_RL_SCAN && q->user_id > 0) {
+    if (mv_rl_groups[group].per_user && q->user_id > 0) {
         key[0] = 'u';
         apr_cpystrn(key + 1, apr_ltoa(q->r->pool, (long)q->user_id),
                     sizeof(key) - 1);
@@ -235,7 +203,7 @@ static void set_headers(mv_req *q, const char *name, const mv_rate_limit *rl,
     apr_table_set(q->r->headers_out, "RateLimit", limit);
 }
 
-int mv_ratelimit(mv_req *q)
+int mv_ratelimit_or_reply(mv_req *q)
 {
     int group = q->route->rate_group;
     char bucket[RL_BUCKET_MAX];
@@ -259,7 +227,7 @@ int mv_ratelimit(mv_req *q)
                        "The rate limiter is unavailable; try again.");
         return 1;
     }
-    set_headers(q, mv_rl_group_name(group), rl, &v);
+    set_headers(q, mv_rl_groups[group].name, rl, &v);
     if (!v.allowed) {
         apr_table_setn(q->r->headers_out, "Retry-After",
                        apr_ltoa(q->r->pool, v.reset));

@@ -3,6 +3,7 @@
  * of libsodium (see mv_crypto.h). sodium_init() must have been called.
  */
 #include "mv_crypto.h"
+#include "mv_validate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,44 +29,6 @@ void mv_invite_code_generate(char *out, size_t len)
             MV_INVITE_ALPHABET[randombytes_uniform(MV_INVITE_ALPHABET_LEN)];
     }
     out[len] = '\0';
-}
-
-/* Code length written into the caller's out, or -1 if in is invalid. */
-int mv_invite_code_normalize(const char *in, char *out, size_t outsz)
-{
-    size_t n = 0;
-
-    if (out == NULL || outsz == 0) {
-        return -1;
-    }
-    out[0] = '\0';
-    if (in == NULL) {
-        return -1;
-    }
-    for (; *in != '\0'; in++) {
-        char c = *in;
-        if (c == ' ' || c == '-') {
-            continue;
-        }
-        if (c >= 'a' && c <= 'z') {
-            c = (char)(c - 'a' + 'A');
-        }
-        if (strchr(MV_INVITE_ALPHABET, c) == NULL) {
-            out[0] = '\0';
-            return -1;
-        }
-        if (n >= MV_INVITE_LEN_MAX || n + 1 >= outsz) {
-            out[0] = '\0';
-            return -1;
-        }
-        out[n++] = c;
-    }
-    if (n < MV_INVITE_LEN_MIN) {
-        out[0] = '\0';
-        return -1;
-    }
-    out[n] = '\0';
-    return (int)n;
 }
 
 /* Writes bytes[0..16) into out as a lowercase 8-4-4-4-12 UUID + NUL. */
@@ -230,4 +193,100 @@ int mv_password_verify(const char *hash, const char *pw, size_t pwlen)
         return 0;
     }
     return crypto_pwhash_argon2id_str_verify(hash, pw, pwlen) == 0;
+}
+
+/* ----------------------------------------------- keys and stored hashes */
+
+_Static_assert(MV_DERIVED_KEY_LEN == crypto_auth_hmacsha256_BYTES,
+               "a derived key is one HMAC-SHA256 output");
+
+/* Writes HMAC-SHA256(secret, label) into out. */
+void mv_derive_key(const unsigned char *secret, size_t secretlen,
+                   const char *label, unsigned char out[MV_DERIVED_KEY_LEN])
+{
+    static const unsigned char empty[1] = {0};
+    crypto_auth_hmacsha256_state st;
+
+    crypto_auth_hmacsha256_init(&st, secret ? secret : empty,
+                                secret ? secretlen : 0);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)label,
+                                  strlen(label));
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
+}
+
+/* Writes the keyed hash of token under the refresh-token key into out. */
+void mv_refresh_token_hash(const unsigned char *secret, size_t secretlen,
+                           const char *token, char out[MV_HASH_HEX_LEN + 1])
+{
+    unsigned char key[MV_DERIVED_KEY_LEN];
+
+    mv_derive_key(secret, secretlen, MV_REFRESH_KEY_LABEL, key);
+    mv_keyed_hash_hex(key, sizeof key, token, strlen(token), out);
+    sodium_memzero(key, sizeof key);
+}
+
+void mv_otp_hash(const unsigned char *key, size_t keylen,
+                 const char *destination, const char *code,
+                 char out[MV_HASH_HEX_LEN + 1])
+{
+    char msg[MV_DESTINATION_MAX + MV_OTP_LEN + 2];
+    size_t dl = strnlen(destination, MV_DESTINATION_MAX - 1);
+    size_t cl = strnlen(code, MV_OTP_LEN);
+
+    memcpy(msg, destination, dl);
+    msg[dl] = '\n';
+    memcpy(msg + dl + 1, code, cl);
+    mv_keyed_hash_hex(key, keylen, msg, dl + 1 + cl, out);
+}
+
+/* ----------------------------------------- batches as PostgreSQL arrays */
+
+/* Writes "{CODE,CODE,...}" with count fresh codes into out. */
+void mv_invite_codes_array(char *out, size_t count, size_t len)
+{
+    size_t i;
+    char *p = out;
+
+    *p++ = '{';
+    for (i = 0; i < count; i++) {
+        if (i > 0) {
+            *p++ = ',';
+        }
+        mv_invite_code_generate(p, len);
+        p += len;
+    }
+    *p++ = '}';
+    *p = '\0';
+}
+
+size_t mv_uuid_array(char *out, size_t n)
+{
+    size_t i, o = 0;
+
+    out[o++] = '{';
+    for (i = 0; i < n; i++) {
+        mv_uuid_v4(out + o); /* writes 36 chars + NUL */
+        o += MV_UUID_LEN;
+        out[o++] = ',';
+    }
+    if (n > 0) {
+        o--; /* the last ',' becomes '}' */
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return o;
+}
+
+/* ------------------------------------------------------ password hashing */
+
+/* Hashes of mem_mib MiB that fit the budget, 1..MV_PWHASH_SLOTS_MAX. */
+int mv_pwhash_slots(int mem_mib)
+{
+    int n = MV_PWHASH_BUDGET_MIB / (mem_mib > 0 ? mem_mib : 1);
+
+    if (n < 1) {
+        return 1;
+    }
+    return n > MV_PWHASH_SLOTS_MAX ? MV_PWHASH_SLOTS_MAX : n;
 }

@@ -600,23 +600,3 @@ mv_jwt_status mv_jwt_verify(const unsigned char *key, size_t keylen,
     mv_jwt_key_clear(&k);
     return st;
 }
-
-/* Static name of st for logs; never NULL, never freed. */
-const char *mv_jwt_status_str(mv_jwt_status st)
-{
-    switch (st) {
-    case MV_JWT_OK:
-        return "ok";
-    case MV_JWT_MALFORMED:
-        return "malformed";
-    case MV_JWT_BAD_ALG:
-        return "bad_alg";
-    case MV_JWT_BAD_SIGNATURE:
-        return "bad_signature";
-    case MV_JWT_EXPIRED:
-        return "expired";
-    case MV_JWT_BAD_CLAIMS:
-        return "bad_claims";
-    }
-    return "unknown";
-}

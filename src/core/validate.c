@@ -5,6 +5,7 @@
  * that the result never depends on the process locale.
  */
 #include "mv_validate.h"
+#include "mv_crypto.h"
 
 #include <limits.h>
 #include <string.h>
@@ -181,26 +182,6 @@ int mv_email_valid(const char *s)
     return mv_email_domain_valid(at + 1);
 }
 
-/* 1 if s is an optional '+' followed by 8..15 ASCII digits, else 0. */
-int mv_phone_valid(const char *s)
-{
-    size_t n = 0;
-
-    if (s == NULL) {
-        return 0;
-    }
-    if (*s == '+') {
-        s++;
-    }
-    while (s[n] != '\0') {
-        if (!mv_is_digit((unsigned char)s[n]) || n >= MV_PHONE_DIGITS_MAX) {
-            return 0;
-        }
-        n++;
-    }
-    return n >= MV_PHONE_DIGITS_MIN;
-}
-
 /* Password policy verdict for s[0..len); allocates nothing. */
 mv_password_check mv_password_check_policy(const char *s, size_t len)
 {
@@ -242,4 +223,147 @@ int mv_parse_id(const char *s, long long max, long long *out)
     }
     *out = v;
     return 1;
+}
+
+/* ------------------------------------------ identifiers and destinations */
+
+/* Code length written into the caller's out, or -1 if in is invalid. */
+int mv_invite_code_normalize(const char *in, char *out, size_t outsz)
+{
+    size_t n = 0;
+
+    if (out == NULL || outsz == 0) {
+        return -1;
+    }
+    out[0] = '\0';
+    if (in == NULL) {
+        return -1;
+    }
+    for (; *in != '\0'; in++) {
+        char c = *in;
+        if (c == ' ' || c == '-') {
+            continue;
+        }
+        if (c >= 'a' && c <= 'z') {
+            c = (char)(c - 'a' + 'A');
+        }
+        if (strchr(MV_INVITE_ALPHABET, c) == NULL) {
+            out[0] = '\0';
+            return -1;
+        }
+        if (n >= MV_INVITE_LEN_MAX || n + 1 >= outsz) {
+            out[0] = '\0';
+            return -1;
+        }
+        out[n++] = c;
+    }
+    if (n < MV_INVITE_LEN_MIN) {
+        out[0] = '\0';
+        return -1;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* 1 if c belongs to the unpadded base64url alphabet. */
+static int is_b64url(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* 1 if s looks like an opaque token, else 0. */
+int mv_opaque_token_valid(const char *s)
+{
+    size_t i;
+
+    if (s == NULL ||
+        strnlen(s, MV_OPAQUE_TOKEN_LEN + 1) != MV_OPAQUE_TOKEN_LEN) {
+        return 0;
+    }
+    for (i = 0; i < MV_OPAQUE_TOKEN_LEN; i++) {
+        if (!is_b64url(s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 for the characters people put between the digits of a phone number. */
+static int phone_separator(char c)
+{
+    return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+/* "+<digits>" into out and its length, or -1 with out = "". */
+int mv_phone_normalize(const char *in, char *out, size_t outsz)
+{
+    size_t n = 0;
+
+    if (out == NULL || outsz == 0) {
+        return -1;
+    }
+    out[0] = '\0';
+    if (in == NULL || outsz < 2) {
+        return -1;
+    }
+    while (phone_separator(*in)) {
+        in++;
+    }
+    if (*in == '+') {
+        in++;
+    }
+    out[0] = '+';
+    for (; *in != '\0'; in++) {
+        if (phone_separator(*in)) {
+            continue;
+        }
+        if (*in < '0' || *in > '9' || n >= MV_PHONE_DIGITS_MAX ||
+            n + 2 >= outsz) {
+            out[0] = '\0';
+            return -1;
+        }
+        out[1 + n++] = *in;
+    }
+    if (n < MV_PHONE_DIGITS_MIN) {
+        out[0] = '\0';
+        return -1;
+    }
+    out[1 + n] = '\0';
+    return (int)(n + 1);
+}
+
+/* The lower-cased e-mail into out and its length, or -1 with out = "". */
+int mv_email_normalize(const char *in, char *out, size_t outsz)
+{
+    size_t i, len;
+
+    if (out == NULL || outsz == 0) {
+        return -1;
+    }
+    out[0] = '\0';
+    if (!mv_email_valid(in) || (len = strlen(in)) >= outsz) {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[len] = '\0';
+    return (int)len;
+}
+
+int mv_otp_code_valid(const char *s)
+{
+    size_t i;
+
+    if (s == NULL) {
+        return 0;
+    }
+    for (i = 0; i < MV_OTP_LEN; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    return s[MV_OTP_LEN] == '\0';
 }

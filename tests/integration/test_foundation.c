@@ -222,10 +222,14 @@ static void httpd_refuses_to_start_with_10_byte_jwt_secret(void **state)
 
 static void httpd_refuses_to_start_with_bad_directive_values(void **state)
 {
-    const char *bad[] = {
-        "MocaverseAdminKey short", "MocaverseInviteCodeLength 5",
-        "MocaverseRateLimit everything 1 1",
-        "MocaverseOTPDelivery carrier-pigeon", "MocaverseAccessTokenTTL -5"};
+    const char *bad[] = {"MocaverseAdminKey short",
+                         "MocaverseInviteCodeLength 5",
+                         "MocaverseRateLimit everything 1 1",
+                         "MocaverseOTPDelivery carrier-pigeon",
+                         "MocaverseAccessTokenTTL -5",
+                         "MocaverseRefreshReuseInterval 301",
+                         "MocaverseIdempotencyTTL 59",
+                         "MocaverseDBPooling statement"};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         char conf[] = "/tmp/mvconf.XXXXXX";

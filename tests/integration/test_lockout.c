@@ -3,7 +3,7 @@
  * and the per-destination bound on one-time-code guesses through verify.
  *
  * PENDING: needs the account routes (issue 3) and the reward routes
- * (issue 4) calling mv_lockout_refused / mv_lockout_cleared; it fails
+ * (issue 4) calling mv_lockout_count_or_reply / mv_lockout_cleared; it fails
  * until they exist.  The integrator moves it to tests/integration/.
  *
  * Every attempt comes from another client address (X-Forwarded-For

@@ -12,7 +12,8 @@
 
 #include <sodium.h>
 
-#include "mv_account_rules.h"
+#include "mv_crypto.h"
+#include "mv_validate.h"
 
 static const unsigned char SECRET[] =
     "a-jwt-secret-of-more-than-32-bytes-for-tests";

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "mv_crypto.h"
+#include "mv_validate.h"
 
 #define TEST_OPS 2
 #define TEST_MEM (8U * 1024U * 1024U)

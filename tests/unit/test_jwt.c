@@ -701,9 +701,8 @@ static void test_claim_readers_agree(void **state)
         st1 = verify_claims(READER_PAYLOADS[i], &uid1);
         st2 = verify_claims(forced, &uid2);
         if (st1 != st2 || uid1 != uid2) {
-            fail_msg("payload %zu: %s/%lld, through jansson %s/%lld", i,
-                     mv_jwt_status_str(st1), uid1, mv_jwt_status_str(st2),
-                     uid2);
+            fail_msg("payload %zu: %d/%lld, through jansson %d/%lld", i,
+                     (int)st1, uid1, (int)st2, uid2);
         }
     }
     /* and the verdicts are the expected ones */
@@ -802,14 +801,6 @@ static void test_verify_refuses_huge_token_before_parsing(void **state)
     free(tok);
 }
 
-static void test_status_names_are_stable(void **state)
-{
-    (void)state;
-    assert_string_equal(mv_jwt_status_str(MV_JWT_OK), "ok");
-    assert_string_equal(mv_jwt_status_str(MV_JWT_BAD_ALG), "bad_alg");
-    assert_string_equal(mv_jwt_status_str(MV_JWT_EXPIRED), "expired");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,7 +830,6 @@ int main(void)
         cmocka_unit_test(test_claim_readers_agree),
         cmocka_unit_test(test_verify_refuses_garbage_and_wrong_segment_counts),
         cmocka_unit_test(test_verify_refuses_huge_token_before_parsing),
-        cmocka_unit_test(test_status_names_are_stable),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

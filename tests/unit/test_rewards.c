@@ -12,7 +12,8 @@
 
 #include <sodium.h>
 
-#include "mv_rewards.h"
+#include "mv_crypto.h"
+#include "mv_validate.h"
 
 static int setup(void **state)
 {

@@ -193,31 +193,6 @@ static void test_email_accepts_254_and_rejects_255_chars(void **state)
     assert_false(mv_email_valid(buf));
 }
 
-static void test_phone_accepts_e164_with_or_without_plus(void **state)
-{
-    (void)state;
-    assert_true(mv_phone_valid("+14155552671"));
-    assert_true(mv_phone_valid("14155552671"));
-    assert_true(mv_phone_valid("12345678"));         /* 8 */
-    assert_true(mv_phone_valid("+123456789012345")); /* 15 */
-}
-
-static void test_phone_rejects_wrong_lengths_and_characters(void **state)
-{
-    (void)state;
-    assert_false(mv_phone_valid(NULL));
-    assert_false(mv_phone_valid(""));
-    assert_false(mv_phone_valid("+"));
-    assert_false(mv_phone_valid("1234567"));           /* 7 */
-    assert_false(mv_phone_valid("+1234567890123456")); /* 16 */
-    assert_false(mv_phone_valid("++14155552671"));
-    assert_false(mv_phone_valid("+1 415 555 2671"));
-    assert_false(mv_phone_valid("+1-415-555-2671"));
-    assert_false(mv_phone_valid("1415555267a"));
-    assert_false(mv_phone_valid("14155552671+"));
-    assert_false(mv_phone_valid(" 14155552671"));
-}
-
 static void test_password_policy_counts_code_points(void **state)
 {
     /* 8 x U+00E9: 16 bytes, 8 code points */
@@ -306,8 +281,6 @@ int main(void)
         cmocka_unit_test(test_email_rejects_bad_domains),
         cmocka_unit_test(test_email_enforces_part_lengths),
         cmocka_unit_test(test_email_accepts_254_and_rejects_255_chars),
-        cmocka_unit_test(test_phone_accepts_e164_with_or_without_plus),
-        cmocka_unit_test(test_phone_rejects_wrong_lengths_and_characters),
         cmocka_unit_test(test_password_policy_counts_code_points),
         cmocka_unit_test(test_password_policy_reports_invalid_utf8),
         cmocka_unit_test(test_parse_id_accepts_canonical_positive_integers),

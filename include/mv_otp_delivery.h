@@ -1,8 +1,8 @@
 /*
  * mv_otp.h — delivery of one-time codes (MocaverseOTPDelivery).
  */
-#ifndef MV_OTP_H
-#define MV_OTP_H
+#ifndef MV_OTP_DELIVERY_H
+#define MV_OTP_DELIVERY_H
 
 #include "mv.h"
 

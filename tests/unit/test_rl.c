@@ -1,4 +1,4 @@
-/* Unit tests of the rate-limit arithmetic (src/core/ratelimit.c). */
+/* Unit tests of the rate-limit arithmetic (src/core/rl.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #define SEC ((int64_t)MV_USEC_PER_SEC)
 #define SMALL_SLOTS 64u
@@ -68,11 +68,13 @@ static void judge_rounds_reset_up_to_whole_seconds(void **state)
 static void group_names_match_the_directive(void **state)
 {
     (void)state;
-    assert_string_equal(mv_rl_group_name(0), "auth");
-    assert_string_equal(mv_rl_group_name(1), "scan");
-    assert_string_equal(mv_rl_group_name(2), "api");
-    assert_null(mv_rl_group_name(3));
-    assert_null(mv_rl_group_name(-1));
+    assert_string_equal(mv_rl_groups[MV_RL_AUTH].name, "auth");
+    assert_string_equal(mv_rl_groups[MV_RL_SCAN].name, "scan");
+    assert_string_equal(mv_rl_groups[MV_RL_API].name, "api");
+    /* SPEC: scan is counted per user, the others per client address. */
+    assert_true(mv_rl_groups[MV_RL_SCAN].per_user);
+    assert_false(mv_rl_groups[MV_RL_AUTH].per_user);
+    assert_false(mv_rl_groups[MV_RL_API].per_user);
 }
 
 static void client_key_keeps_ipv4_and_masks_ipv6_to_64(void **state)

@@ -1,9 +1,9 @@
 /*
- * ratelimit.c — the arithmetic of rate limits (see mv_ratelimit.h): the
+ * rl.c — the arithmetic of rate limits (see mv_rl.h): the
  * verdict of a hit, client keys, header values and the shared-memory
  * table of buckets.  sodium_init() must have been called.
  */
-#include "mv_ratelimit.h"
+#include "mv_rl.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -37,7 +37,11 @@ struct mv_rl_table {
     rl_slot slot[];
 };
 
-static const char *const group_names[] = {"auth", "scan", "api"};
+const mv_rl_group_def mv_rl_groups[MV_RL_GROUPS] = {
+    [MV_RL_AUTH] = {"auth", 0, 20, 60},
+    [MV_RL_SCAN] = {"scan", 1, 60, 60},
+    [MV_RL_API] = {"api", 0, 600, 60},
+};
 
 void mv_rl_judge(long count, long limit, int64_t left_us, mv_rl_verdict *v)
 {
@@ -46,15 +50,6 @@ void mv_rl_judge(long count, long limit, int64_t left_us, mv_rl_verdict *v)
     v->reset = left_us <= 0
                    ? 1
                    : (long)((left_us + MV_USEC_PER_SEC - 1) / MV_USEC_PER_SEC);
-}
-
-const char *mv_rl_group_name(int group)
-{
-    if (group < 0 ||
-        group >= (int)(sizeof(group_names) / sizeof(*group_names))) {
-        return NULL;
-    }
-    return group_names[group];
 }
 
 const char *mv_rl_client_key(const char *ip, char *out, size_t outsz)

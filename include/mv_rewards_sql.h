@@ -1,5 +1,5 @@
 /*
- * rewards_sql.h — the SQL of the hot reward routes, as plain strings.
+ * mv_rewards_sql.h — the SQL of the hot reward routes, as plain strings.
  *
  * A pure header (no httpd, no libpq): src/handle_scan.c and
  * src/handle_wallet.c prepare these through mv_stmt, and the benchmark
