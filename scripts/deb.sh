@@ -34,8 +34,9 @@ build() {
 
 T='' PG_STARTED='' HTTPD_CONF='' INSTALLED='' MADE_SECRETS=''
 # Modules the test enables beside mocaverse (dbd through a2enmod's
-# dependency): those that were not enabled before are disabled again.
-OTHER_MODS="dbd" NEW_MODS=''
+# dependency, headers for the console): those that were not enabled before
+# are disabled again.
+OTHER_MODS="dbd headers" NEW_MODS=''
 # Runtime directories apache2ctl creates when missing (it sources envvars,
 # so they cannot be moved): removed again if the test made them.
 RUNTIME_DIRS="/var/run/apache2 /var/lock/apache2" NEW_RUNTIME_DIRS=
@@ -96,13 +97,19 @@ cleanup() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Disables the modules of NEW_MODS again, leaving no trace in a2enmod's state.
+# Disables the modules of NEW_MODS again, and removes what a2enmod's and
+# a2enconf's bookkeeping made under /var/lib/apache2 (state files of those
+# modules, state directories left empty that did not exist before).
 restore_mods() {
-    local m
+    local m d
     for m in $NEW_MODS; do
         [ -e "/etc/apache2/mods-enabled/$m.load" ] || continue
         a2dismod -q "$m"
         rm -f "/var/lib/apache2/module/disabled_by_admin/$m"
+    done
+    [ -f "$T/state-dirs" ] || return 0
+    find /var/lib/apache2 -mindepth 1 -type d -empty | while read -r d; do
+        grep -qxF "$d" "$T/state-dirs" || rmdir "$d"
     done
 }
 
@@ -110,6 +117,23 @@ restore_mods() {
 readme_block() {
     awk -v h="$1" '$0 == h {f = 1; next} f && /^```sh/ {c = 1; next}
         c && /^```/ {exit} c {print}' "$MV_ROOT/README.md"
+}
+
+# The console the package serves at /console/ of URL $1: the page with its
+# security headers, calling the API at /api/; its script; Debian's Chart.js.
+check_console() {
+    local got
+    echo "== the console: static files, its headers, Debian's Chart.js"
+    curl -s -D "$T/console.h" -o "$T/console.html" "$1/console/"
+    head -1 "$T/console.h" | grep -q ' 200' || fail "/console/ answered $(head -1 "$T/console.h")"
+    grep -qi "^Content-Security-Policy: default-src 'none'" "$T/console.h" || fail "/console/ has no CSP"
+    grep -qF '<meta name="mocaverse-api" content="../api/">' "$T/console.html" ||
+        fail "the packaged console does not call the API at /api/"
+    for got in console/js/app.js console/lib/chart.js/chart.esm.js; do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/$got")" = 200 ] ||
+            fail "/$got is not served"
+    done
+    echo "console: /console/, app.js and chart.esm.js served"
 }
 
 test_deb() {
@@ -130,6 +154,7 @@ test_deb() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     snapshot >"$T/before"
+    find /var/lib/apache2 -type d >"$T/state-dirs" 2>/dev/null || true
     local d
     for d in $OTHER_MODS; do [ -e "/etc/apache2/mods-enabled/$d.load" ] || NEW_MODS+=" $d"; done
     for d in $RUNTIME_DIRS; do [ -e "$d" ] || NEW_RUNTIME_DIRS+=" $d"; done
@@ -141,6 +166,7 @@ test_deb() {
     dpkg -L "$PKG" >"$T/files"
     echo "installed $(wc -l <"$T/files") paths"
     [ ! -e /etc/apache2/mods-enabled/mocaverse.load ] || fail "installing enabled the module"
+    [ ! -e /etc/apache2/conf-enabled/mocaverse-console.conf ] || fail "installing enabled the console"
     grep -qx '# Depends: dbd' /etc/apache2/mods-available/mocaverse.load ||
         fail "mocaverse.load does not declare its dependency on dbd"
 
@@ -197,6 +223,12 @@ MocaverseOTPDelivery response
 </Location>
 CONF
     a2enconf -q mocaverse-test-deb
+    if [ -d "$MV_ROOT/console" ]; then
+        a2enmod -q headers
+        a2enconf -q mocaverse-console
+    else
+        [ ! -e /etc/apache2/conf-available/mocaverse-console.conf ] || fail "a console without console/"
+    fi
     apache2ctl configtest >"$T/configtest" 2>&1 || { cat "$T/configtest"; fail "configtest"; }
     grep -q 'Syntax OK' "$T/configtest" || fail "configtest did not say Syntax OK"
     cp -p /etc/mocaverse/jwt.secret "$T/jwt.secret"
@@ -221,6 +253,8 @@ CONF
     [ "$got" = "{\"name\":\"mod_mocaverse\",\"version\":\"$VERSION\"}" ] || fail "/version says $got"
     got=$(curl -s "$url/health")
     [ "$got" = '{"status":"ok","database":"ok"}' ] || fail "/health says $got"
+
+    if [ -d "$MV_ROOT/console" ]; then check_console "http://127.0.0.1:$port"; fi
 
     echo "== the README's account and reward flows"
     {
@@ -257,7 +291,7 @@ CONF
         echo "left behind: $path"; left=1
     done <"$T/files"
     [ $left = 0 ] || fail "the purge left files of the package"
-    for path in /etc/apache2/mods-enabled/mocaverse.*; do
+    for path in /etc/apache2/mods-enabled/mocaverse.* /etc/apache2/conf-enabled/mocaverse-console.conf; do
         [ ! -e "$path" ] && [ ! -L "$path" ] || fail "the purge left $path"
     done
     INSTALLED=''
