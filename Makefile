@@ -38,8 +38,8 @@ IT_LIB    := tests/integration/harness.c
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test unit integration bench clean format format-check \
-        directives-check directives-readme conf-check deb test-deb
+.PHONY: all deps install run stop migrate test test-run unit integration bench clean \
+        format format-check directives-check directives-readme conf-check deb test-deb
 
 all: $(SO)
 
@@ -79,7 +79,11 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check conf-check all unit integration
+test: deps format-check directives-check conf-check all unit integration test-run
+
+# make run from a checkout under a 0700 directory (tests/run-private.sh).
+test-run: all
+	@tests/run-private.sh
 
 # libapache2-mod-mocaverse_$(VERSION)_<arch>.deb in build/deb, checked by
 # lintian; test-deb installs it into this machine's apache2 and tests it.

@@ -13,8 +13,6 @@
 
 #include <sodium.h>
 
-#define MV_HANDLER "mocaverse"
-
 /* Registers what the configuration may refer to (the Mutex type). */
 static int mv_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -64,6 +62,33 @@ static void mv_child_init(apr_pool_t *pchild, server_rec *s)
     mv_passwords_child_init(pchild, s);
 }
 
+/*
+ * The module's requests skip the mapping to files: the first location
+ * walk (before translate_name) tells whether SetHandler mocaverse applies;
+ * such a request is marked here, and map_to_storage, which runs with the
+ * per-directory configuration reset, reads the mark.
+ */
+static int mv_translate_name(request_rec *r)
+{
+    if (mv_config_handler_is_ours(r)) {
+        ap_set_module_config(r->request_config, &mocaverse_module, r);
+    }
+    return DECLINED;
+}
+
+/*
+ * Claims a marked request before core's hooks: no directory walk or file
+ * lookup for a URL that is no file, and no TRACE echo from core (which
+ * answers TRACE here, with the request's headers, credentials included):
+ * TRACE then reaches the handler and gets 405 like any wrong method.
+ */
+static int mv_map_to_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &mocaverse_module)
+               ? OK
+               : DECLINED;
+}
+
 static int mv_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, MV_HANDLER) != 0) {
@@ -80,16 +105,16 @@ static void mv_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(mv_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mv_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mv_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(mv_translate_name, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(mv_map_to_storage, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
     ap_hook_handler(mv_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    mv_dispatch_register();
 }
 
 AP_DECLARE_MODULE(mocaverse) = {
-    STANDARD20_MODULE_STUFF,
-    NULL, /* no per-directory configuration (see api_base, dispatch.c) */
-    NULL,
-    mv_config_create_server,
-    mv_config_merge_server,
-    mv_directives,
-    mv_register_hooks,
-    AP_MODULE_FLAG_NONE,
+    STANDARD20_MODULE_STUFF, mv_config_create_dir,   mv_config_merge_dir,
+    mv_config_create_server, mv_config_merge_server, mv_directives,
+    mv_register_hooks,       AP_MODULE_FLAG_NONE,
 };

@@ -204,12 +204,32 @@ typedef struct mv_config {
     apr_uint64_t *health_probe; /* last /health probe, handle_system.c */
 } mv_config;
 
+#define MV_HANDLER "mocaverse"
+
+/*
+ * Per-directory configuration: whether the section set SetHandler
+ * mocaverse (-1: it set no handler) and the <Location> it was set for,
+ * a literal prefix (without trailing slash; "" for "/") or a regex.
+ */
+typedef struct {
+    int handler_is_ours;
+    const char *base;
+    ap_regex_t *base_re;
+} mv_dir_config;
+
 extern const command_rec mv_directives[];
 void *mv_config_create_server(apr_pool_t *p, server_rec *s);
 void *mv_config_merge_server(apr_pool_t *p, void *basev, void *addv);
+void *mv_config_create_dir(apr_pool_t *p, char *dir);
+void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
 /* Applies defaults, checks required directives and prepares the JWT key
  * and the purpose keys (allocated from p, zeroed by a cleanup of p); NULL
  * or an error. */
 const char *mv_config_finalize(mv_config *c, apr_pool_t *p);
+/* The path the request's routes are relative to: the <Location> that
+ * set the handler ("" for the URL root), from r->pool or the config. */
+const char *mv_config_base(request_rec *r);
+/* 1 when the sections matching r so far set SetHandler mocaverse. */
+int mv_config_handler_is_ours(request_rec *r);
 
 #endif

@@ -19,10 +19,21 @@ typedef struct {
     const char *sql;
 } mv_stmt;
 
-/* Finds mod_dbd's ap_dbd_acquire (post_config); -1 if mod_dbd is absent. */
+/* Finds mod_dbd's ap_dbd_acquire, _open and _close (post_config); -1 if
+ * mod_dbd is absent. */
 int mv_db_retrieve(void);
-/* The request's database handle; NULL when the database is unreachable. */
+/* The request's database handle; NULL when the database is unreachable.
+ * The connection stays with the request until it ends. */
 mv_db *mv_db_get(mv_req *q);
+/*
+ * A handle on a connection of its own, for autocommitted statements of a
+ * step that runs before the body is read (the rate limiter): the caller
+ * gives it back with mv_db_release as soon as its statements ran, so no
+ * connection is held while a slow client sends its body.  NULL when the
+ * database is unreachable.  r->pool gives it back if the caller did not.
+ */
+mv_db *mv_db_borrow(mv_req *q);
+void mv_db_release(mv_db *db);
 /*
  * Runs a statement with text parameters (NULL for SQL NULL).  Returns the
  * result, which r->pool owns, or NULL on failure (see mv_db_error_state).

@@ -57,5 +57,7 @@ extern const mv_route mv_scan_routes[];   /* handle_scan.c */
 extern const mv_route mv_wallet_routes[]; /* handle_wallet.c */
 
 int mv_dispatch(request_rec *r);
+/* Registers the dispatcher's filter (register_hooks). */
+void mv_dispatch_register(void);
 
 #endif

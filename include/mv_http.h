@@ -67,7 +67,8 @@ int mv_body_int(mv_req *q, const char *field, apr_int64_t min, apr_int64_t max,
  * and valid, 0 otherwise (problems recorded).
  */
 int mv_body_time(mv_req *q, const char *field, int required, apr_time_t *out);
-/* RFC 3339 UTC with a Z ("2026-11-21T14:03:00Z"), from r->pool. */
+/* RFC 3339 UTC with a Z ("2026-11-21T14:03:00Z"), from p; NULL outside
+ * years 0001-9999 (never for a time mv_body_time accepted). */
 const char *mv_time_format(apr_pool_t *p, apr_time_t t);
 
 /* ------------------------------------------------------------------ auth */

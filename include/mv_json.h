@@ -33,21 +33,25 @@ const char *mv_fields_string(json_t *body, json_t *errors, const char *field,
 int mv_fields_int(json_t *body, json_t *errors, const char *field, int64_t min,
                   int64_t max, int required, int64_t *out);
 
-/* RFC 3339 ("2026-11-21T14:03:00Z", fractions and offsets accepted) to
- * microseconds since the epoch.  Returns 0, or -1 when malformed. */
+/* RFC 3339 ("2026-11-21T14:03:00Z", fractions, offsets within +-23:59
+ * and a leap second accepted) to microseconds since the epoch.  Returns 0,
+ * or -1 when malformed or, once the offset is applied, outside
+ * 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z. */
 int mv_rfc3339_parse(const char *s, int64_t *usec);
 
-/* Microseconds since the epoch to "YYYY-MM-DDTHH:MM:SSZ" (21 bytes). */
+/* Microseconds since the epoch to "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with
+ * the NUL).  Returns 0, or -1 (out undefined) outside years 0001-9999. */
 #define MV_RFC3339_LEN 20
-void mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1]);
+int mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1]);
 
 /*
  * A PostgreSQL timestamptz in ISO text (DateStyle ISO; under TimeZone UTC
  * "2026-11-21 14:03:00.123456+00" or "2026-11-21 14:03:00+00") as
  * "2026-11-21T14:03:00Z" in out, the fraction dropped.  The UTC shape is
  * rewritten in place without a parse; any other offset is parsed and
- * converted.  Returns 0, or -1 when s[0..len) is no such time from 1970
- * on (infinity, BC, a five-digit year): the caller keeps the text.
+ * converted.  Returns 0, or -1 when s[0..len) is no such time within
+ * years 0001-9999 (infinity, BC, a five-digit year): the caller keeps the
+ * text.
  */
 int mv_pg_time_rfc3339(const char *s, size_t len, char out[MV_RFC3339_LEN + 1]);
 

@@ -67,8 +67,9 @@ int mv_opaque_token_valid(const char *s);
 #define MV_DESTINATION_MAX (MV_EMAIL_MAX + 1)
 
 /* Normalises a phone number: drops the separators ' ', '-', '.', '(' and
- * ')', then requires an optional leading '+' and 8..15 digits.  Writes
- * "+<digits>" (E.164 form; "+" and no "+" name the same number) into out
+ * ')', then requires an optional leading '+' or "00" (the international
+ * prefix) and 8..15 digits.  Writes "+<digits>" (E.164 form; "+", "00"
+ * and neither name the same number) into out
  * and returns its length, or -1 (out = "") when invalid or when outsz is
  * too small.  outsz >= MV_PHONE_DIGITS_MAX + 2 is always enough. */
 int mv_phone_normalize(const char *in, char *out, size_t outsz);

@@ -219,7 +219,6 @@ DBDParams "$conninfo connect_timeout=3"
 MocaverseOTPDelivery response
 <Location "/api">
     SetHandler mocaverse
-    Require all granted
 </Location>
 CONF
     a2enconf -q mocaverse-test-deb

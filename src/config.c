@@ -199,6 +199,130 @@ const char *mv_config_finalize(mv_config *c, apr_pool_t *p)
     return NULL;
 }
 
+void *mv_config_create_dir(apr_pool_t *p, char *dir)
+{
+    mv_dir_config *d = apr_pcalloc(p, sizeof(*d));
+
+    (void)dir;
+    d->handler_is_ours = UNSET;
+    return d;
+}
+
+void *mv_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const mv_dir_config *base = basev, *add = addv;
+    mv_dir_config *m = apr_palloc(p, sizeof(*m));
+
+    /* The section that set the handler last wins, as it does for core. */
+    *m = add->handler_is_ours != UNSET ? *add : *base;
+    return m;
+}
+
+/* 1 if the section directive d is named name ("<Location"), any case. */
+static int section_is(const ap_directive_t *d, const char *name)
+{
+    return strcasecmp(d->directive, name) == 0;
+}
+
+/*
+ * Where SetHandler mocaverse in the section around cmd puts the routes:
+ * the enclosing <Location> (through <If>, <Limit>, <IfModule> and the
+ * like), as a
+ * literal prefix or a regex.  Outside any <Location> the routes start at
+ * the URL root.
+ */
+static void set_handler_base(cmd_parms *cmd, mv_dir_config *d)
+{
+    const ap_directive_t *s;
+
+    d->base = "";
+    for (s = cmd->directive->parent; s; s = s->parent) {
+        if (section_is(s, "<Location") || section_is(s, "<LocationMatch")) {
+            break;
+        }
+        if (!section_is(s, "<If") && !section_is(s, "<ElseIf") &&
+            !section_is(s, "<Else") && !section_is(s, "<Limit") &&
+            !section_is(s, "<LimitExcept") && !section_is(s, "<IfModule") &&
+            !section_is(s, "<IfDefine") && !section_is(s, "<IfFile") &&
+            !section_is(s, "<IfDirective") && !section_is(s, "<IfSection")) {
+            return;
+        }
+    }
+    if (s) {
+        /* The section's argument as core reads it: up to the '>'. */
+        const char *end = ap_strrchr_c(s->args, '>');
+        const char *args =
+            apr_pstrmemdup(cmd->temp_pool, s->args,
+                           end ? (apr_size_t)(end - s->args) : strlen(s->args));
+        const char *path = ap_getword_conf(cmd->pool, &args);
+        int regex = section_is(s, "<LocationMatch");
+
+        if (!regex && strcmp(path, "~") == 0) {
+            path = ap_getword_conf(cmd->pool, &args);
+            regex = 1;
+        }
+        if (regex) {
+            d->base_re = ap_pregcomp(cmd->pool, path, AP_REG_EXTENDED);
+        } else {
+            apr_size_t len = strlen(path);
+            while (len > 0 && path[len - 1] == '/') {
+                len--;
+            }
+            d->base = apr_pstrmemdup(cmd->pool, path, len);
+        }
+    }
+}
+
+/*
+ * SetHandler, seen before core applies it: httpd offers a directive to
+ * the modules loaded last first, and DECLINE_CMD passes it on to core.
+ * Core keeps only the handler's name; the module notes where the handler
+ * was set, so routes are relative to that <Location> with nothing but
+ * SetHandler in it (SPEC §1).
+ */
+static const char *note_set_handler(cmd_parms *cmd, void *dirv,
+                                    const char *args)
+{
+    mv_dir_config *d = dirv;
+    const char *name = ap_getword_conf(cmd->temp_pool, &args);
+
+    d->handler_is_ours = strcasecmp(name, MV_HANDLER) == 0;
+    d->base = NULL;
+    d->base_re = NULL;
+    if (d->handler_is_ours) {
+        set_handler_base(cmd, d);
+    }
+    return DECLINE_CMD;
+}
+
+const char *mv_config_base(request_rec *r)
+{
+    const mv_dir_config *d =
+        ap_get_module_config(r->per_dir_config, &mocaverse_module);
+    ap_regmatch_t m;
+
+    if (d->base_re) {
+        /* The part of the path the <LocationMatch> matched, if a prefix. */
+        if (ap_regexec(d->base_re, r->uri, 1, &m, 0) == 0 && m.rm_so == 0) {
+            apr_size_t len = (apr_size_t)m.rm_eo;
+            while (len > 0 && r->uri[len - 1] == '/') {
+                len--;
+            }
+            return apr_pstrmemdup(r->pool, r->uri, len);
+        }
+        return "";
+    }
+    return d->base ? d->base : "";
+}
+
+int mv_config_handler_is_ours(request_rec *r)
+{
+    const mv_dir_config *d =
+        ap_get_module_config(r->per_dir_config, &mocaverse_module);
+
+    return d->handler_is_ours == 1;
+}
+
 /* ------------------------------------------------------ directive helpers */
 
 static mv_config *server_config(cmd_parms *cmd)
@@ -483,5 +607,11 @@ enum {
     INIT_##kind(name, SET_##kind,                                              \
                 (void *)&directive_rows[ROW_##field##_##kind], RSRC_CONF,      \
                 args ": " help),
-const command_rec mv_directives[] = {MV_DIRECTIVES(COMMAND){NULL}};
+const command_rec mv_directives[] = {
+    MV_DIRECTIVES(COMMAND)
+    /* Core's directive, seen first and passed on (note_set_handler). */
+    AP_INIT_RAW_ARGS("SetHandler", note_set_handler, NULL, OR_FILEINFO,
+                     "a handler name that overrides any other configured "
+                     "handler"),
+    {NULL}};
 #undef COMMAND

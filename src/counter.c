@@ -59,11 +59,24 @@ static const char *bucket_hash(mv_req *q, const mv_counter *c, const char *name)
     return hash;
 }
 
+/*
+ * The connection for a counter's statement: the request's own when it
+ * holds one, else one borrowed for the statement alone (*borrowed set).
+ * The rate limiter counts before the body is read, and a slow body must
+ * not hold a pooled connection (docs/ratelimit.md).
+ */
+static mv_db *counter_db(mv_req *q, int *borrowed)
+{
+    *borrowed = q->db == NULL;
+    return q->db ? q->db : mv_db_borrow(q);
+}
+
 int mv_counter_hit(mv_req *q, const mv_counter *c, const char *name, long limit,
                    int seconds, mv_rl_verdict *v)
 {
     const char *params[3];
-    mv_db *db = mv_db_get(q);
+    int borrowed, rc = -1;
+    mv_db *db = counter_db(q, &borrowed);
     PGresult *res;
 
     if (!db) {
@@ -72,25 +85,33 @@ int mv_counter_hit(mv_req *q, const mv_counter *c, const char *name, long limit,
     params[0] = bucket_hash(q, c, name);
     params[1] = apr_itoa(q->r->pool, seconds);
     params[2] = apr_ltoa(q->r->pool, limit);
-    if (!(res = mv_db_exec(db, &c->hit, params)) || mv_db_rows(res) != 1 ||
-        !mv_db_text(res, 0, 0) || !mv_db_text(res, 0, 1)) {
-        return -1;
+    if ((res = mv_db_exec(db, &c->hit, params)) && mv_db_rows(res) == 1 &&
+        mv_db_text(res, 0, 0) && mv_db_text(res, 0, 1)) {
+        mv_rl_judge((long)mv_db_int(res, 0, 0), limit, mv_db_int(res, 0, 1), v);
+        if (randombytes_uniform(c->sweep_odds) == 0) {
+            mv_db_exec(db, &c->sweep, NULL); /* best effort */
+        }
+        rc = 0;
     }
-    mv_rl_judge((long)mv_db_int(res, 0, 0), limit, mv_db_int(res, 0, 1), v);
-    if (randombytes_uniform(c->sweep_odds) == 0) {
-        mv_db_exec(db, &c->sweep, NULL); /* best effort */
+    if (borrowed) {
+        mv_db_release(db);
     }
-    return 0;
+    return rc;
 }
 
 int mv_counter_clear(mv_req *q, const mv_counter *c, const char *name)
 {
     const char *params[1];
-    mv_db *db = mv_db_get(q);
+    int borrowed, rc;
+    mv_db *db = counter_db(q, &borrowed);
 
     if (!db) {
         return -1;
     }
     params[0] = bucket_hash(q, c, name);
-    return mv_db_exec(db, &c->clear, params) ? 0 : -1;
+    rc = mv_db_exec(db, &c->clear, params) ? 0 : -1;
+    if (borrowed) {
+        mv_db_release(db);
+    }
+    return rc;
 }

@@ -37,6 +37,8 @@
     "SET idle_in_transaction_session_timeout TO '60s'"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 
 /* What a pooled connection remembers; lives in the connection's pool. */
 typedef struct {
@@ -46,6 +48,7 @@ typedef struct {
 
 struct mv_db {
     request_rec *r;
+    ap_dbd_t *borrowed; /* mv_db_borrow's connection until released */
     PGconn *conn;
     conn_state *state;
     int in_tx;
@@ -57,7 +60,9 @@ struct mv_db {
 int mv_db_retrieve(void)
 {
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    return dbd_acquire ? 0 : -1;
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    return dbd_acquire && dbd_open && dbd_close ? 0 : -1;
 }
 
 /*
@@ -113,17 +118,31 @@ static apr_status_t db_cleanup(void *v)
     return APR_SUCCESS;
 }
 
-mv_db *mv_db_get(mv_req *q)
+/* Gives a borrowed connection back to mod_dbd's pool (rolled back first
+ * should anything be open); runs once, from mv_db_release or r->pool. */
+static apr_status_t give_back(void *v)
 {
-    request_rec *r = q->r;
-    ap_dbd_t *dbd;
+    mv_db *db = v;
+
+    db_cleanup(db);
+    dbd_close(db->r->server, db->borrowed);
+    db->borrowed = NULL;
+    return APR_SUCCESS;
+}
+
+/*
+ * Wraps a connection mod_dbd lent to r (NULL: it had none): checks the
+ * driver, finds the connection's state, registers `done` (rollback, or
+ * give_back for a borrowed one) on r->pool and sets the session up.
+ * NULL on failure.
+ */
+static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd, int borrowed,
+                      apr_status_t (*done)(void *))
+{
     mv_db *db;
     void *state;
 
-    if (q->db) {
-        return q->db;
-    }
-    if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
+    if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "MV0103: no database connection from mod_dbd");
         return NULL;
@@ -132,11 +151,15 @@ mv_db *mv_db_get(mv_req *q)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "MV0104: DBDriver must be pgsql, not %s",
                       apr_dbd_name(dbd->driver));
+        if (borrowed) {
+            dbd_close(r->server, dbd);
+        }
         return NULL;
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    db->borrowed = borrowed ? dbd : NULL;
     db->sqlstate = "";
     apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
     if (!state) {
@@ -146,12 +169,33 @@ mv_db *mv_db_get(mv_req *q)
         state = cs;
     }
     db->state = state;
-    apr_pool_cleanup_register(r->pool, db, db_cleanup, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, db, done, apr_pool_cleanup_null);
     if (session_ensure(db) != 0 && reconnect(db) != 0) {
         return NULL;
     }
-    q->db = db;
     return db;
+}
+
+mv_db *mv_db_get(mv_req *q)
+{
+    if (!q->db) {
+        q->db = db_wrap(q->r, dbd_acquire ? dbd_acquire(q->r) : NULL, 0,
+                        db_cleanup);
+    }
+    return q->db;
+}
+
+mv_db *mv_db_borrow(mv_req *q)
+{
+    request_rec *r = q->r;
+
+    return db_wrap(r, dbd_open ? dbd_open(r->pool, r->server) : NULL, 1,
+                   give_back);
+}
+
+void mv_db_release(mv_db *db)
+{
+    apr_pool_cleanup_run(db->r->pool, db, give_back);
 }
 
 static apr_status_t result_cleanup(void *v)
@@ -173,9 +217,10 @@ static void record_failure(mv_db *db, const mv_stmt *st, PGresult *res)
     db->lost = PQstatus(db->conn) != CONNECTION_OK;
     db->failed = db->in_tx;
     unique = strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
+    /* No SQLSTATE when the connection is gone: then no empty field. */
     ap_log_rerror(APLOG_MARK, unique ? APLOG_DEBUG : APLOG_ERR, 0, db->r,
-                  "MV0105: %s failed: %s %s", st ? st->name : "statement",
-                  db->sqlstate,
+                  "MV0105: %s failed: %s%s%s", st ? st->name : "statement",
+                  db->sqlstate, *db->sqlstate ? " " : "",
                   msg ? msg : (db->lost ? "connection lost" : "no message"));
     PQclear(res);
 }

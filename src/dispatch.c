@@ -7,8 +7,6 @@
 #include "mv.h"
 #include "mv_jwt.h"
 
-#include "http_core.h"
-
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
     mv_system_routes, mv_auth_routes, mv_invite_routes, mv_otp_routes,
@@ -69,38 +67,63 @@ static int is_json_content_type(request_rec *r)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static ap_filter_rec_t *body_error_filter;
+
 /*
- * Reads the whole body, chunked or not, under MV_BODY_MAX.  Returns OK
- * with *buf and *len set (from r->pool), or the HTTP status to answer with.
+ * Output filter present while the module reads a body.  httpd's body
+ * reader answers a malformed body (a bad chunk line, a chunk size that
+ * overflows) by sending an error bucket down the output filters, where
+ * the header filter would turn it into httpd's HTML error page; this
+ * filter takes the bucket instead and keeps its status in *f->ctx, so
+ * the module answers with its JSON error (SPEC §3).
  */
-static int read_body(request_rec *r, char **buf, apr_size_t *len)
+static apr_status_t catch_body_error(ap_filter_t *f, apr_bucket_brigade *bb)
 {
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_bucket_brigade *bb;
-    apr_size_t cap = 1024, used = 0;
-    char *data;
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (AP_BUCKET_IS_ERROR(b)) {
+            *(int *)f->ctx = ((ap_bucket_error *)b->data)->status;
+            apr_brigade_cleanup(bb);
+            /* The EOS that came with it marked the response finished
+             * (ap_pass_brigade); nothing was sent, so it is not. */
+            f->r->eos_sent = 0;
+            return AP_FILTER_ERROR;
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+void mv_dispatch_register(void)
+{
+    body_error_filter = ap_register_output_filter(
+        "MOCAVERSE_BODY_ERROR", catch_body_error, NULL, AP_FTYPE_RESOURCE);
+}
+
+/*
+ * Reads the body into data (cap bytes from r->pool, grown as needed)
+ * until EOS, under MV_BODY_MAX.  Returns OK with *buf and *len set, or
+ * the status httpd's reader reported (*reported, or rv mapped: 408 for
+ * a timeout), or 413.
+ */
+static int read_body_until_eos(request_rec *r, apr_size_t cap,
+                               const int *reported, char **buf, apr_size_t *len)
+{
+    apr_bucket_brigade *bb =
+        apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    char *data = apr_palloc(r->pool, cap);
+    apr_size_t used = 0;
     int seen_eos = 0;
 
-    if (cl) {
-        apr_off_t n;
-        if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
-            return HTTP_BAD_REQUEST;
-        }
-        if (n > MV_BODY_MAX) {
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-        cap = (apr_size_t)n + 1;
-    }
-    data = apr_palloc(r->pool, cap);
-    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!seen_eos) {
         apr_bucket *b;
         apr_status_t rv =
             ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                            APR_BLOCK_READ, HUGE_STRING_LEN);
         if (rv != APR_SUCCESS) {
-            int st = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-            return st == HTTP_REQUEST_ENTITY_TOO_LARGE ? st : HTTP_BAD_REQUEST;
+            return *reported ? *reported
+                             : ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
              b = APR_BUCKET_NEXT(b)) {
@@ -140,6 +163,39 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     return OK;
 }
 
+/*
+ * Reads the whole body, chunked or not, under MV_BODY_MAX.  Returns OK
+ * with *buf and *len set (from r->pool), or the HTTP status to answer
+ * with: 413, 408 (the body did not arrive in time), or 400.
+ */
+static int read_body(request_rec *r, char **buf, apr_size_t *len)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap = 1024;
+    int reported = 0, st;
+    ap_filter_t *catcher;
+
+    if (cl) {
+        apr_off_t n;
+        if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+        if (n > MV_BODY_MAX) {
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+        cap = (apr_size_t)n + 1;
+    }
+    catcher = ap_add_output_filter_handle(body_error_filter, &reported, r,
+                                          r->connection);
+    st = read_body_until_eos(r, cap, &reported, buf, len);
+    ap_remove_output_filter(catcher);
+    if (st == OK || st == HTTP_REQUEST_ENTITY_TOO_LARGE ||
+        st == HTTP_REQUEST_TIME_OUT) {
+        return st;
+    }
+    return HTTP_BAD_REQUEST;
+}
+
 /* Replies with an error and returns 1: "this request is answered". */
 static int refuse(mv_req *q, int status, const char *code, const char *msg)
 {
@@ -152,8 +208,8 @@ static int parse_body_or_reply(mv_req *q)
 {
     request_rec *r = q->r;
     json_error_t jerr;
-    apr_size_t len;
-    char *buf;
+    apr_size_t len = 0;
+    char *buf = NULL;
     int st;
 
     if (!is_json_content_type(r)) {
@@ -167,6 +223,10 @@ static int parse_body_or_reply(mv_req *q)
     if (st == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return refuse(q, st, "body_too_large",
                       "The body is larger than 64 KiB.");
+    }
+    if (st == HTTP_REQUEST_TIME_OUT) {
+        return refuse(q, st, "request_timeout",
+                      "The body did not arrive in time.");
     }
     if (st != OK) {
         return refuse(q, st, "invalid_body", "The body could not be read.");
@@ -215,30 +275,6 @@ static int authorize_or_reply(mv_req *q)
     return 0;
 }
 
-/*
- * The path the routes are relative to: that of the <Location> whose
- * SetHandler sent the request here, without trailing slashes ("" for "/").
- * The module has no per-directory directive, so httpd never makes a
- * per-directory config of ours for that section; core's holds the path of
- * the section merged last, the innermost <Location> of the request.  A
- * path that does not prefix the URI (a handler set outside a <Location>)
- * gives "": routes then start at the root.
- */
-static const char *api_base(request_rec *r)
-{
-    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
-    const char *d = core ? core->d : NULL;
-    apr_size_t len = d ? strlen(d) : 0;
-
-    while (len > 0 && d[len - 1] == '/') {
-        len--;
-    }
-    if (len == 0 || core->r || strncmp(r->uri, d, len) != 0) {
-        return "";
-    }
-    return apr_pstrmemdup(r->pool, d, len);
-}
-
 int mv_dispatch(request_rec *r)
 {
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
@@ -247,7 +283,7 @@ int mv_dispatch(request_rec *r)
 
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config, &mocaverse_module);
-    path = mv_path_relative(api_base(r), r->uri);
+    path = mv_path_relative(mv_config_base(r), r->uri);
     /* HEAD is answered as GET without a body (r->header_only). */
     method = r->method_number == M_GET ? "GET" : r->method;
 

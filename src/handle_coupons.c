@@ -67,8 +67,8 @@ static int batch_parse(mv_req *q, coupon_batch *b)
     if (mv_body_time(q, "expiresAt", MV_OPTIONAL, &expires)) {
         if (expires <= q->r->request_time) {
             mv_invalid(q, "expiresAt", "must be in the future");
-        } else {
-            b->expires = mv_time_format(q->r->pool, expires);
+        } else if (!(b->expires = mv_time_format(q->r->pool, expires))) {
+            mv_invalid(q, "expiresAt", "must be a time in years 0001-9999");
         }
     }
     return mv_has_invalid(q) ? -1 : 0;

@@ -95,7 +95,9 @@ static int create_root_codes(mv_req *q)
         if (at <= apr_time_now()) {
             mv_invalid(q, "expiresAt", "must be in the future");
         }
-        expires = mv_time_format(q->r->pool, at);
+        if (!(expires = mv_time_format(q->r->pool, at))) {
+            mv_invalid(q, "expiresAt", "must be a time in years 0001-9999");
+        }
     }
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);

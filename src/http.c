@@ -125,7 +125,8 @@ int mv_body_time(mv_req *q, const char *field, int required, apr_time_t *out)
         return 0;
     }
     if (mv_rfc3339_parse(s, &usec) != 0) {
-        mv_invalid(q, field, "must be an RFC 3339 timestamp");
+        mv_invalid(q, field,
+                   "must be an RFC 3339 timestamp in years 0001-9999");
         return 0;
     }
     *out = usec;
@@ -136,8 +137,7 @@ const char *mv_time_format(apr_pool_t *p, apr_time_t t)
 {
     char *out = apr_palloc(p, MV_RFC3339_LEN + 1);
 
-    mv_rfc3339_format(t, out);
-    return out;
+    return mv_rfc3339_format(t, out) == 0 ? out : NULL;
 }
 
 /* --------------------------------------------------------------- auth */

@@ -160,7 +160,8 @@ static int hit_shm(mv_req *q, const char *bucket, const mv_rate_limit *rl,
     return 0;
 }
 
-/* Counts a hit in the database.  0, or -1 when the database failed. */
+/* Counts a hit in the database (on a connection given back before the
+ * body is read, mv_counter_hit).  0, or -1 when the database failed. */
 static int hit_database(mv_req *q, const char *bucket, const mv_rate_limit *rl,
                         mv_rl_verdict *v)
 {

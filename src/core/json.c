@@ -105,11 +105,32 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* The civil date of a day count since 1970-01-01 (Howard Hinnant). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    int64_t era, yoe, doe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Seconds since the epoch of 0001-01-01T00:00:00Z and of
+ * 9999-12-31T23:59:59Z: the range of times in and out (SPEC §3). */
+#define TIME_MIN_SEC INT64_C(-62135596800)
+#define TIME_MAX_SEC INT64_C(253402300799)
+
 int mv_rfc3339_parse(const char *s, int64_t *usec)
 {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, sec, off = 0;
-    int64_t frac = 0, scale = 100000;
+    int64_t frac = 0, scale = 100000, secs;
     const char *p;
 
     if (strlen(s) < 20 || strlen(s) > 40 || s[4] != '-' || s[7] != '-' ||
@@ -123,7 +144,8 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     h = digits(s + 11, 2);
     mi = digits(s + 14, 2);
     sec = digits(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
+    /* sec 60: a leap second, carried into the next minute. */
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
         h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
         return -1;
     }
@@ -141,12 +163,13 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     }
     if (*p == 'Z' || *p == 'z') {
         p++;
-    } else if ((*p == '+' || *p == '-') && digits(p + 1, 2) >= 0 &&
-               p[3] == ':' && digits(p + 4, 2) >= 0) {
-        off = digits(p + 1, 2) * 3600 + digits(p + 4, 2) * 60;
-        if (*p == '-') {
-            off = -off;
+    } else if (*p == '+' || *p == '-') {
+        int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
+        /* Offsets within +-23:59 only: "+24:00" would shift a whole day. */
+        if (oh < 0 || oh > 23 || om < 0 || om > 59) {
+            return -1;
         }
+        off = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
         p += 6;
     } else {
         return -1;
@@ -154,20 +177,32 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     if (*p) {
         return -1;
     }
-    *usec =
-        ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) *
-         1000000) +
-        frac;
+    /* The year range holds for the instant, after the offset. */
+    secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    if (secs < TIME_MIN_SEC || secs > TIME_MAX_SEC) {
+        return -1;
+    }
+    *usec = secs * 1000000 + frac;
     return 0;
 }
 
-void mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1])
+int mv_rfc3339_format(int64_t usec, char out[MV_RFC3339_LEN + 1])
 {
-    time_t t = (time_t)(usec / 1000000);
-    struct tm tm;
+    int64_t secs = usec / 1000000 - (usec % 1000000 < 0);
+    int64_t days = secs / 86400 - (secs % 86400 < 0);
+    int64_t rem = secs - days * 86400;
+    int y, m, d;
 
-    gmtime_r(&t, &tm);
-    strftime(out, MV_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (secs < TIME_MIN_SEC || secs > TIME_MAX_SEC) {
+        return -1;
+    }
+    civil_from_days(days, &y, &m, &d);
+    if (snprintf(out, MV_RFC3339_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+                 m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+                 (int)(rem % 60)) != MV_RFC3339_LEN) {
+        return -1;
+    }
+    return 0;
 }
 
 /* 1 if s[0..n) are all ASCII digits. */
@@ -183,10 +218,10 @@ static int all_digits(const char *s, size_t n)
 
 /*
  * The fast path of mv_pg_time_rfc3339: 0 and out written when s is
- * "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" with a valid date from 1970 on and a
+ * "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" with a valid date from year 1 on and a
  * time within 00:00:00..23:59:59, else -1.  Whatever it accepts, the
  * parse-and-format path would turn into the same bytes (a leap second,
- * which gmtime carries into the next minute, is left to that path).
+ * which that path carries into the next minute, is left to it).
  */
 static int pg_time_utc(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
 {
@@ -207,7 +242,7 @@ static int pg_time_utc(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
     y = digits(s, 4);
     mo = digits(s + 5, 2);
     d = digits(s + 8, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
         (mo == 2 && d == 29 &&
          !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
         digits(s + 11, 2) > 23 || digits(s + 14, 2) > 59 ||
@@ -240,8 +275,7 @@ int mv_pg_time_rfc3339(const char *s, size_t len, char out[MV_RFC3339_LEN + 1])
     if (mv_rfc3339_parse(buf, &usec) != 0) {
         return -1;
     }
-    mv_rfc3339_format(usec, out);
-    return 0;
+    return mv_rfc3339_format(usec, out);
 }
 
 /* ------------------------------------------------------- JSON writer */

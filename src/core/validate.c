@@ -310,8 +310,11 @@ int mv_phone_normalize(const char *in, char *out, size_t outsz)
     while (phone_separator(*in)) {
         in++;
     }
+    /* "00" is the international prefix dialled where "+" cannot be. */
     if (*in == '+') {
         in++;
+    } else if (in[0] == '0' && in[1] == '0') {
+        in += 2;
     }
     out[0] = '+';
     for (; *in != '\0'; in++) {

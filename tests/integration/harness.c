@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
@@ -141,6 +146,75 @@ void mv_resp_free(mv_resp *r)
         json_decref(r->json);
         free(r);
     }
+}
+
+/* ------------------------------------------------------------ raw HTTP */
+
+int mv_connect(const char *base_url)
+{
+    const char *url = base_url ? base_url : mv_url();
+    const char *host = strstr(url, "://");
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    char addr[64];
+    int port = 0, fd;
+
+    if (!host || sscanf(host + 3, "%63[^:]:%d", addr, &port) != 2 ||
+        inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        fprintf(stderr, "cannot read host:port from %s\n", url);
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+mv_resp *mv_read_resp(int fd, int timeout_s)
+{
+    struct timeval tv = {.tv_sec = timeout_s};
+    buffer b = {calloc(1, 1), 0};
+    mv_resp *r = calloc(1, sizeof(*r));
+    char chunk[4096], *end;
+    ssize_t n;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0) {
+        append(chunk, 1, (size_t)n, &b);
+    }
+    close(fd);
+    end = strstr(b.data, "\r\n\r\n");
+    if (sscanf(b.data, "HTTP/1.%*d %ld", &r->status) != 1 || !end) {
+        r->status = 0;
+        end = b.data + b.len - 4;
+        if (end < b.data) {
+            end = b.data;
+        }
+    }
+    r->headers = strndup(b.data, (size_t)(end - b.data) + 2);
+    r->body = strdup(end + 4 <= b.data + b.len ? end + 4 : "");
+    r->body_len = strlen(r->body);
+    r->json = json_loadb(r->body, r->body_len, 0, NULL);
+    free(b.data);
+    return r;
+}
+
+mv_resp *mv_raw(const char *bytes, size_t len)
+{
+    int fd = mv_connect(NULL);
+
+    if (fd < 0 || send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
+        fprintf(stderr, "raw request: cannot send\n");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return calloc(1, sizeof(mv_resp));
+    }
+    return mv_read_resp(fd, 30);
 }
 
 char *mv_resp_header(const mv_resp *r, const char *name)
@@ -284,6 +358,36 @@ void mv_sql_exec(const char *fmt, ...)
     va_start(ap, fmt);
     PQclear(sql_run(fmt, ap));
     va_end(ap);
+}
+
+/* ------------------------------------------------------------ instances */
+
+char *mv_instance_start(const char *name, const char *directives)
+{
+    char *conf, *port = NULL, *url;
+    FILE *f;
+
+    if (asprintf(&conf, "%s/%s.conf", env_or_die("MV_TEST_DIR"), name) < 0) {
+        abort();
+    }
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", directives);
+    fclose(f);
+    /* A port found free can be taken by another program before httpd
+     * binds it (other test runs share the machine): try a few. */
+    for (int i = 0; mv_env(&port, "httpd-start %s %s", name, conf) != 0; i++) {
+        free(port);
+        port = NULL;
+        assert_true(i < 3);
+    }
+    port[strcspn(port, "\n")] = '\0';
+    if (asprintf(&url, "http://127.0.0.1:%s", port) < 0) {
+        abort();
+    }
+    free(conf);
+    free(port);
+    return url;
 }
 
 /* ----------------------------------------------------------- concurrency */

@@ -40,6 +40,16 @@ mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
     mv_http_at(NULL, method, path, body, headers)
 void mv_resp_free(mv_resp *r);
 
+/* A TCP connection to base_url's host and port (NULL: MV_TEST_URL), or
+ * -1.  For requests libcurl will not send: malformed bodies, trickles. */
+int mv_connect(const char *base_url);
+/* Reads the answer on fd until the server closes it or timeout_s passes
+ * (status 0 when nothing came); closes fd.  The caller frees it. */
+mv_resp *mv_read_resp(int fd, int timeout_s);
+/* Sends raw bytes to MV_TEST_URL's server on a new connection and reads
+ * its answer (mv_read_resp, 30 s). */
+mv_resp *mv_raw(const char *bytes, size_t len);
+
 /* A response header's value (malloc'd) or NULL; name case-insensitive. */
 char *mv_resp_header(const mv_resp *r, const char *name);
 /* A string member of the JSON body, or NULL. */
@@ -70,6 +80,11 @@ void mv_parallel(int n, void (*fn)(int i, void *arg), void *arg);
 /* Runs `env.sh ARGS`; returns its exit status, output in *out if given. */
 int mv_env(char **out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Starts instance NAME with the test settings plus `directives` (written
+ * to MV_TEST_DIR/NAME.conf); returns its base URL (malloc'd).  Stop it
+ * with mv_env(NULL, "httpd-stop NAME"). */
+char *mv_instance_start(const char *name, const char *directives);
 
 /* A string unique to this test run ("prefix-<pid>-<n>"), malloc'd. */
 char *mv_unique(const char *prefix);

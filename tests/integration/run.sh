@@ -35,10 +35,34 @@ export MV_TEST_ADMIN_KEY=$(cat "$T/admin.key")
 export MV_TEST_JWT_SECRET=$(cat "$T/jwt.secret")
 echo "test httpd on $MV_TEST_URL ($(pgrep -P "$(cat "$T/httpd-main/httpd.pid")" | wc -l) children), PostgreSQL on $pgport"
 
+# Route suites run a second time, under <Location "/api"> (about a
+# minute more; test_deployment covers the other shapes).
+MV_API_SUITES="test_foundation test_accounts test_accounts_tokens test_coupons
+    test_lockout test_otp test_scan test_wallet"
+MV_API_SUITES=$(echo $MV_API_SUITES)
+
 fail=0
 for t in "$@"; do
     echo "== $t"
+    start=$SECONDS
     "$t" 2>&1 || fail=1
+    echo "   $(basename "$t"): $((SECONDS - start)) s"
+done
+
+# The route suites again, with the module under <Location "/api"> (the
+# README's snippet, verbatim) instead of the root.
+API_CONF="$MV_ROOT/tests/integration/location-api.conf"
+snippet=$(sed -n '/^# README snippet$/,$p' "$API_CONF" | tail -n +2)
+if [[ "$(cat "$MV_ROOT/README.md")" != *"$snippet"* ]]; then
+    echo "FAIL: README.md no longer holds the snippet of $API_CONF"; fail=1
+fi
+api_port=$("$ENV" httpd-start api "$API_CONF") || exit 1
+for t in "$@"; do
+    case " $MV_API_SUITES " in *" $(basename "$t") "*) ;; *) continue ;; esac
+    echo "== $t (under /api)"
+    start=$SECONDS
+    MV_TEST_URL="http://127.0.0.1:$api_port/api" "$t" 2>&1 || fail=1
+    echo "   $(basename "$t") under /api: $((SECONDS - start)) s"
 done
 
 crashes=$(grep -h 'exit signal' "$T"/httpd-*/error.log 2>/dev/null)

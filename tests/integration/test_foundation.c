@@ -43,7 +43,14 @@ static void unknown_route_is_404_json(void **state)
                            "/%2e%2e/etc/passwd"};
     (void)state;
     for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
-        mv_resp *r = mv_http("GET", paths[i], NULL, NULL);
+        mv_resp *r;
+
+        /* Under a non-root <Location>, "/%2e%2e/..." climbs out of it:
+         * then the URL is not the module's. */
+        if (strstr(paths[i], "%2e") && strchr(mv_url() + 7, '/')) {
+            continue;
+        }
+        r = mv_http("GET", paths[i], NULL, NULL);
         if (r->status != 400) { /* httpd may refuse an encoded path itself */
             mv_assert_error(r, 404, "not_found");
         }

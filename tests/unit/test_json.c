@@ -105,10 +105,10 @@ static void rfc3339_round_trip_and_offsets(void **state)
     (void)state;
     assert_int_equal(mv_rfc3339_parse("2026-11-21T14:03:00Z", &t), 0);
     assert_int_equal(t, INT64_C(1795269780) * 1000000);
-    mv_rfc3339_format(t, out);
+    assert_int_equal(mv_rfc3339_format(t, out), 0);
     assert_string_equal(out, "2026-11-21T14:03:00Z");
     assert_int_equal(mv_rfc3339_parse("2026-11-21T15:03:00+01:00", &t), 0);
-    mv_rfc3339_format(t, out);
+    assert_int_equal(mv_rfc3339_format(t, out), 0);
     assert_string_equal(out, "2026-11-21T14:03:00Z");
     assert_int_equal(mv_rfc3339_parse("2026-11-21 14:03:00.5+00:00", &t), 0);
     assert_int_equal(t % 1000000, 500000);
@@ -126,7 +126,95 @@ static void rfc3339_rejects_malformed(void **state)
     assert_int_equal(mv_rfc3339_parse("2026-11-21T24:00:00Z", &t), -1);
     assert_int_equal(mv_rfc3339_parse("2026-11-21T14:03:00Zjunk", &t), -1);
     assert_int_equal(mv_rfc3339_parse("'; DROP TABLE users;--xxxxx", &t), -1);
-    assert_int_equal(mv_rfc3339_parse("1969-12-31T23:59:59Z", &t), -1);
+    assert_int_equal(mv_rfc3339_parse("2026-11-21T14:03:00+0100", &t), -1);
+    assert_int_equal(mv_rfc3339_parse("2026-11-21T14:03:00+1:00x", &t), -1);
+}
+
+/* The time s parses to, formatted again; "refused" when parsing fails
+ * (static buffer). */
+static const char *reparsed(const char *s)
+{
+    static char out[MV_RFC3339_LEN + 1];
+    int64_t t;
+
+    if (mv_rfc3339_parse(s, &t) != 0) {
+        return "refused";
+    }
+    assert_int_equal(mv_rfc3339_format(t, out), 0);
+    return out;
+}
+
+static void rfc3339_leap_second_is_the_next_second(void **state)
+{
+    (void)state;
+    assert_string_equal(reparsed("2016-12-31T23:59:60Z"),
+                        "2017-01-01T00:00:00Z");
+    assert_string_equal(reparsed("9999-12-31T23:59:60Z"), "refused");
+}
+
+static void rfc3339_offsets_stop_at_23_59(void **state)
+{
+    (void)state;
+    assert_string_equal(reparsed("2026-11-21T23:59:00+23:59"),
+                        "2026-11-21T00:00:00Z");
+    assert_string_equal(reparsed("2026-11-21T00:00:00-23:59"),
+                        "2026-11-21T23:59:00Z");
+    assert_string_equal(reparsed("2026-11-21T00:00:00+24:00"), "refused");
+    assert_string_equal(reparsed("2026-11-21T00:00:00-24:00"), "refused");
+    assert_string_equal(reparsed("2026-11-21T00:00:00+23:60"), "refused");
+    assert_string_equal(reparsed("2026-11-21T00:00:00+99:99"), "refused");
+}
+
+/* Years 0001-9999 hold for the instant, once the offset is applied. */
+static void rfc3339_year_range_is_checked_after_the_offset(void **state)
+{
+    (void)state;
+    assert_string_equal(reparsed("9999-12-31T23:59:59Z"),
+                        "9999-12-31T23:59:59Z");
+    assert_string_equal(reparsed("9999-12-31T23:59:59.999999Z"),
+                        "9999-12-31T23:59:59Z");
+    assert_string_equal(reparsed("9999-12-31T23:59:59-01:00"), "refused");
+    assert_string_equal(reparsed("9999-12-31T23:59:59-00:01"), "refused");
+    assert_string_equal(reparsed("9999-12-31T22:59:59-01:00"),
+                        "9999-12-31T23:59:59Z");
+    assert_string_equal(reparsed("0001-01-01T00:00:00Z"),
+                        "0001-01-01T00:00:00Z");
+    assert_string_equal(reparsed("0001-01-01T00:00:00+00:01"), "refused");
+    assert_string_equal(reparsed("0001-01-01T00:30:00+01:00"), "refused");
+    assert_string_equal(reparsed("0001-01-01T01:00:00+01:00"),
+                        "0001-01-01T00:00:00Z");
+    assert_string_equal(reparsed("0000-12-31T23:59:59Z"), "refused");
+    assert_string_equal(reparsed("0000-12-31T23:59:59-00:01"),
+                        "0001-01-01T00:00:59Z");
+    assert_string_equal(reparsed("1969-12-31T23:59:59.5Z"),
+                        "1969-12-31T23:59:59Z");
+}
+
+/* Formatting checks its range and agrees with gmtime over years 1-9999. */
+static void rfc3339_format_is_checked_and_agrees_with_gmtime(void **state)
+{
+    const int64_t first = INT64_C(-62135596800), last = INT64_C(253402300799);
+    char out[MV_RFC3339_LEN + 1], want[40];
+    struct tm tm;
+    time_t t;
+    (void)state;
+    assert_int_equal(mv_rfc3339_format((last + 1) * 1000000, out), -1);
+    assert_int_equal(mv_rfc3339_format(first * 1000000 - 1, out), -1);
+    assert_int_equal(mv_rfc3339_format(INT64_MIN, out), -1);
+    assert_int_equal(mv_rfc3339_format(INT64_MAX, out), -1);
+    srand(7);
+    for (int64_t s = first; s <= last; s += 86400 * 97 + rand() % 86400) {
+        t = (time_t)s;
+        gmtime_r(&t, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        assert_int_equal(mv_rfc3339_format(s * 1000000 + 999999, out), 0);
+        if (strcmp(out, want) != 0) {
+            fail_msg("%lld gave %s, not %s", (long long)s, out, want);
+        }
+        assert_string_equal(reparsed(want), want);
+    }
 }
 
 /* mv_pg_time_rfc3339 on a NUL-terminated s: the result, or NULL for -1
@@ -157,6 +245,10 @@ static void pg_time_rewrites_utc_iso_text(void **state)
                         "2000-02-29T12:00:00Z");
     assert_string_equal(pg_time("9999-12-31 23:59:59+00"),
                         "9999-12-31T23:59:59Z");
+    assert_string_equal(pg_time("1969-12-31 23:59:59+00"),
+                        "1969-12-31T23:59:59Z");
+    assert_string_equal(pg_time("0001-01-01 00:00:00+00"),
+                        "0001-01-01T00:00:00Z");
 }
 
 static void pg_time_converts_other_offsets(void **state)
@@ -174,7 +266,7 @@ static void pg_time_converts_other_offsets(void **state)
                         "2027-01-01T00:00:00Z");
 }
 
-static void pg_time_refuses_what_is_no_time_from_1970(void **state)
+static void pg_time_refuses_what_is_no_time_in_years_1_to_9999(void **state)
 {
     static const char *bad[] = {
         "",
@@ -182,7 +274,6 @@ static void pg_time_refuses_what_is_no_time_from_1970(void **state)
         "-infinity",
         "0044-03-15 12:00:00+00 BC",
         "12026-01-01 00:00:00+00",
-        "1969-12-31 23:59:59+00",
         "2026-02-29 00:00:00+00",
         "1900-02-29 00:00:00+00",
         "2026-04-31 00:00:00+00",
@@ -429,9 +520,13 @@ int main(void)
         cmocka_unit_test(first_problem_per_field_wins),
         cmocka_unit_test(rfc3339_round_trip_and_offsets),
         cmocka_unit_test(rfc3339_rejects_malformed),
+        cmocka_unit_test(rfc3339_leap_second_is_the_next_second),
+        cmocka_unit_test(rfc3339_offsets_stop_at_23_59),
+        cmocka_unit_test(rfc3339_year_range_is_checked_after_the_offset),
+        cmocka_unit_test(rfc3339_format_is_checked_and_agrees_with_gmtime),
         cmocka_unit_test(pg_time_rewrites_utc_iso_text),
         cmocka_unit_test(pg_time_converts_other_offsets),
-        cmocka_unit_test(pg_time_refuses_what_is_no_time_from_1970),
+        cmocka_unit_test(pg_time_refuses_what_is_no_time_in_years_1_to_9999),
         cmocka_unit_test(pg_time_agrees_with_gmtime),
         cmocka_unit_test(string_is_escaped_as_jansson_does),
         cmocka_unit_test(string_refuses_invalid_utf8),

@@ -39,12 +39,40 @@ static void phone_is_normalised_to_plus_and_digits(void **state)
     assert_string_equal(out, "+123456789012345");
 }
 
+/* Every spelling of one number is one destination. */
+static void every_spelling_of_a_number_is_one_destination(void **state)
+{
+    static const char *const spellings[] = {
+        "+4915112345678",     "004915112345678",     "4915112345678",
+        "+49 151 1234 5678",  "0049 151 12345678",   "+49.151.1234.5678",
+        "0049-151-1234-5678", "+49 (151) 1234-5678", "(0049) 151 12345678",
+        " +49-151-12345678 ",
+    };
+    char out[MV_PHONE_DIGITS_MAX + 2];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof spellings / sizeof *spellings; i++) {
+        if (mv_phone_normalize(spellings[i], out, sizeof out) != 14 ||
+            strcmp(out, "+4915112345678") != 0) {
+            fail_msg("\"%s\" became \"%s\"", spellings[i], out);
+        }
+    }
+    /* 00 and 15 digits fit; the prefix is not a digit of the number. */
+    assert_int_equal(mv_phone_normalize("00123456789012345", out, sizeof out),
+                     16);
+    assert_string_equal(out, "+123456789012345");
+}
+
 static void bad_phones_are_refused(void **state)
 {
-    const char *bad[] = {
-        "",           "+",           "1234567",   "1234567890123456",
-        "++12345678", "12345678+",   "1234567a8", "１２３４５６７８９",
-        "12345678\n", "' OR 1=1 --", "+-+-+-+-"};
+    const char *bad[] = {"",           "+",
+                         "1234567",    "1234567890123456",
+                         "++12345678", "12345678+",
+                         "1234567a8",  "１２３４５６７８９",
+                         "12345678\n", "' OR 1=1 --",
+                         "+-+-+-+-",   "001234567",
+                         "+00",        "0012345678901234567"};
     char out[MV_PHONE_DIGITS_MAX + 2];
     size_t i;
 
@@ -150,6 +178,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(phone_is_normalised_to_plus_and_digits),
+        cmocka_unit_test(every_spelling_of_a_number_is_one_destination),
         cmocka_unit_test(bad_phones_are_refused),
         cmocka_unit_test(email_is_validated_and_lower_cased),
         cmocka_unit_test(otp_code_is_exactly_six_digits),
