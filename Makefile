@@ -9,6 +9,7 @@ BUILD     := build
 # The version's one place is the first line of debian/changelog; the
 # module (/version) and the package take it.
 VERSION   := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+VERSION_DEF := -DMV_VERSION_NUMBER=$(VERSION)
 
 CORE_SRC  := $(wildcard src/core/*.c)
 # src/core/ (pure C, no httpd) is compiled once, position-independent, into
@@ -22,7 +23,7 @@ LIBS      := -ljwt -ljansson -lsodium -lpq
 WARN      := -Wall -Wextra -Werror
 # Flags for the parts built outside apxs (unit and integration tests).
 TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql \
-             -DMV_VERSION_NUMBER=$(VERSION)
+             $(VERSION_DEF)
 # Extra compiler and linker flags for the module (debian/rules passes
 # Debian's hardening flags here).
 MV_CFLAGS  ?=
@@ -57,7 +58,7 @@ $(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) Makefile debian/changelog
 	@test -n "$(VERSION)" || { echo 'no version in debian/changelog'; exit 1; }
 	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
-	    -Wc,-DMV_VERSION_NUMBER=$(VERSION) \
+	    -Wc,$(VERSION_DEF) \
 	    $(foreach f,$(MV_CFLAGS),-Wc,$(f)) $(foreach f,$(MV_LDFLAGS),-Wl,$(f)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
 	    $(foreach l,$(LIBS),-Wl,$(l)) \
@@ -203,7 +204,7 @@ $(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) Makefile
 	@rm -rf $(ASAN_MOD) && mkdir -p $(ASAN_MOD)
 	@cp --parents $(HTTPD_SRC) $(HEADERS) $(ASAN_MOD)/
 	cd $(ASAN_MOD) && $(APXS) -S CC=$(ASAN_CC) -c -n $(MODULE) -Iinclude \
-	    -I/usr/include/postgresql -Wc,-std=gnu11 \
+	    -I/usr/include/postgresql -Wc,-std=gnu11 -Wc,$(VERSION_DEF) \
 	    $(foreach w,$(WARN) $(ASAN_FLAGS),-Wc,$(w)) \
 	    -Wl,-fsanitize=address,undefined \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CURDIR)/$(ASAN_CORE) \
