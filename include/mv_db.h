@@ -41,6 +41,14 @@ void mv_db_release(mv_db *db);
  * caller stops and replies; the transaction is rolled back by the cleanup.
  */
 PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params);
+/*
+ * The same, but the statement is not prepared: it is planned with the
+ * values of its parameters at every run.  For statements whose best plan
+ * depends on them (optional filters, LIKE prefixes): a prepared statement
+ * may switch to a generic plan that cannot use the filters' indexes.
+ */
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params);
 /* BEGIN / COMMIT / ROLLBACK.  0 on success, -1 on failure. */
 int mv_db_begin(mv_db *db);
 int mv_db_commit(mv_db *db);

@@ -49,12 +49,17 @@ struct mv_req {
 
 /* Route groups, one per handler file, each ending with a NULL method. */
 extern const mv_route mv_system_routes[];
-extern const mv_route mv_auth_routes[];   /* handle_auth.c */
-extern const mv_route mv_invite_routes[]; /* handle_invites.c */
-extern const mv_route mv_otp_routes[];    /* handle_otp.c */
-extern const mv_route mv_coupon_routes[]; /* handle_coupons.c */
-extern const mv_route mv_scan_routes[];   /* handle_scan.c */
-extern const mv_route mv_wallet_routes[]; /* handle_wallet.c */
+extern const mv_route mv_auth_routes[];         /* handle_auth.c */
+extern const mv_route mv_invite_routes[];       /* handle_invites.c */
+extern const mv_route mv_otp_routes[];          /* handle_otp.c */
+extern const mv_route mv_coupon_routes[];       /* handle_coupons.c */
+extern const mv_route mv_scan_routes[];         /* handle_scan.c */
+extern const mv_route mv_wallet_routes[];       /* handle_wallet.c */
+extern const mv_route mv_admin_invite_routes[]; /* handle_admin_invites.c */
+extern const mv_route mv_admin_user_routes[];   /* handle_admin_users.c */
+extern const mv_route mv_admin_batch_routes[];  /* handle_admin_batches.c */
+extern const mv_route
+    mv_admin_analytics_routes[]; /* handle_admin_analytics.c */
 
 int mv_dispatch(request_rec *r);
 /* Registers the dispatcher's filter (register_hooks). */

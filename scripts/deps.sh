@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjansson-dev libjwt-dev
 libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev postgresql
 postgresql-client curl wrk gcc make
-clang libclang-rt-14-dev clang-format"
+clang libclang-rt-14-dev clang-format python3-yaml nodejs chromium"
 DEB_PACKAGES="debhelper dpkg-dev lintian git"
 [ "${1:-}" = deb ] && PACKAGES="$PACKAGES $DEB_PACKAGES"
 missing=()

@@ -157,6 +157,30 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
     return -1;
 }
 
+/* -------------------------------------------------------------- accounts */
+
+static const mv_stmt STMT_USER_ACTIVE = {
+    "mv_user_active", 1,
+    "SELECT 1 FROM users WHERE id = $1::bigint AND disabled_at IS NULL"};
+
+int mv_accounts_reply_disabled(mv_req *q)
+{
+    return mv_reply_error(q, HTTP_FORBIDDEN, "account_disabled",
+                          "This account has been disabled.");
+}
+
+int mv_accounts_user_active(mv_req *q)
+{
+    const char *params[1] = {mv_int_param(q, q->user_id)};
+    PGresult *res;
+
+    if (!mv_db_get(q) ||
+        !(res = mv_db_exec(q->db, &STMT_USER_ACTIVE, params))) {
+        return -1;
+    }
+    return mv_db_rows(res) == 1;
+}
+
 /* ----------------------------------------------------------------- tokens */
 
 /*
@@ -165,7 +189,8 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
  */
 static const mv_stmt STMT_TOKENS_ISSUE = {
     "mv_tokens_issue", 3,
-    "WITH u AS (SELECT id, email, phone FROM users WHERE id = $1),"
+    "WITH u AS (SELECT id, email, phone FROM users"
+    "           WHERE id = $1 AND disabled_at IS NULL),"
     " f AS (INSERT INTO refresh_families (user_id, expires_at)"
     "       SELECT id, now() + $2::bigint * interval '1 second' FROM u"
     "       RETURNING id),"
@@ -194,7 +219,7 @@ static const mv_stmt STMT_TOKENS_ROTATE = {
     "         SELECT family_id, $2 FROM old RETURNING family_id)"
     " SELECT u.id, u.email, u.phone, c.code, c.remaining"
     "   FROM old JOIN new USING (family_id)"
-    "   JOIN users u ON u.id = old.user_id"
+    "   JOIN users u ON u.id = old.user_id AND u.disabled_at IS NULL"
     "   LEFT JOIN invite_codes c ON c.owner_id = u.id"};
 
 /* A rotated token presented again: its whole family is revoked. */
@@ -313,8 +338,15 @@ int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra)
     json_t *body = NULL;
 
     mv_json_pool(q->r->pool, extra);
-    if (mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
-        mv_db_commit(q->db) != 0) {
+    switch (mv_accounts_issue_tokens(q, user_id, &body)) {
+    case MV_TOKENS_OK:
+        break;
+    case MV_TOKENS_NO_USER:
+        return mv_accounts_reply_disabled(q);
+    default:
+        return mv_reply_db_error(q);
+    }
+    if (mv_db_commit(q->db) != 0) {
         json_decref(body);
         return mv_reply_db_error(q);
     }

@@ -249,7 +249,9 @@ static int prepare(mv_db *db, const mv_stmt *st)
     return 0;
 }
 
-PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+/* Runs st prepared, or planned for this run; see mv_db_exec. */
+static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
+                      int prepared)
 {
     int attempt;
 
@@ -257,13 +259,14 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         return NULL;
     }
     for (attempt = 0;; attempt++) {
-        PGresult *res = NULL;
-        ExecStatusType es;
+        if (!prepared || prepare(db, st) == 0) {
+            PGresult *res =
+                prepared ? PQexecPrepared(db->conn, st->name, st->nparams,
+                                          params, NULL, NULL, 0)
+                         : PQexecParams(db->conn, st->sql, st->nparams, NULL,
+                                        params, NULL, NULL, 0);
+            ExecStatusType es = PQresultStatus(res);
 
-        if (prepare(db, st) == 0) {
-            res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
-                                 NULL, 0);
-            es = PQresultStatus(res);
             if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
                 apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
                                           apr_pool_cleanup_null);
@@ -276,6 +279,17 @@ PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
         }
         db->lost = 0;
     }
+}
+
+PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+{
+    return exec(db, st, params, 1);
+}
+
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params)
+{
+    return exec(db, st, params, 0);
 }
 
 /* Runs a transaction-control command; 0 on success. */

@@ -14,7 +14,6 @@
 
 #define SCAN_DEVICE_ID_MAX 128 /* code points */
 #define SCAN_GPS_MAX 256       /* bytes of its text form */
-#define SQLSTATE_FOREIGN_KEY "23503"
 
 static const mv_stmt STMT_REDEEM = {
     "mv_scan_redeem", MV_SQL_SCAN_REDEEM_NPARAMS, MV_SQL_SCAN_REDEEM};
@@ -90,22 +89,31 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     return 0;
 }
 
-/* The 404/409/410 reply for a token that redeemed nothing. */
-static int scan_refused(mv_req *q, mv_db *db, const char *token)
+/* The 401/404/409/410 reply for a token that redeemed nothing. */
+static int scan_refused(mv_req *q, mv_db *db, const char *token,
+                        const char *user)
 {
-    const char *params[] = {token};
+    const char *params[] = {token, user};
     PGresult *res = mv_db_exec(db, &STMT_STATUS, params);
 
     if (!res) {
         return mv_reply_db_error(q);
     }
-    if (mv_db_rows(res) == 0) {
+    if (!mv_db_bool(res, 0, 0)) {
+        /* Disabled or deleted since the token was checked. */
+        return mv_reply_user_deleted(q);
+    }
+    if (!mv_db_bool(res, 0, 1)) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
     }
-    if (mv_db_bool(res, 0, 0)) {
+    if (mv_db_bool(res, 0, 2)) {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
                               "This coupon has already been redeemed.");
+    }
+    if (mv_db_bool(res, 0, 3)) {
+        return mv_reply_error(q, HTTP_GONE, "coupon_void",
+                              "This coupon has been voided.");
     }
     return mv_reply_error(q, HTTP_GONE, "coupon_expired",
                           "This coupon has expired.");
@@ -133,13 +141,10 @@ static int scan(mv_req *q)
     params[2] = device;
     params[3] = gps;
     if (!(res = mv_db_exec(db, &STMT_REDEEM, params))) {
-        if (!strcmp(mv_db_sqlstate(db), SQLSTATE_FOREIGN_KEY)) {
-            return mv_reply_user_deleted(q);
-        }
         return mv_reply_db_error(q);
     }
     if (mv_db_rows(res) == 0) {
-        return scan_refused(q, db, token);
+        return scan_refused(q, db, token, params[1]);
     }
     return mv_reply_json(q, HTTP_OK,
                          json_pack("{s:b, s:I, s:I, s:I}", "success", 1,

@@ -2,6 +2,7 @@
  * harness.c — see harness.h.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +82,150 @@ static size_t append(char *ptr, size_t size, size_t n, void *userdata)
     return add;
 }
 
+/* ------------------------------------------------------------ recording */
+
+/*
+ * With MV_TEST_RECORD set (make integration sets it to build/exchanges),
+ * every exchange is appended as one JSON line to
+ * $MV_TEST_RECORD/<program>.<pid>.jsonl: the request (method, base URL,
+ * whether that is the main instance, path with query, headers sent, body)
+ * and the response (status, headers, body).
+ * tools/openapi/check-exchanges.cjs validates them against the OpenAPI
+ * document after the run.  A string that is not UTF-8 (hostile input) is
+ * recorded as null with a flag.
+ */
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static json_t *record_string(const char *s, size_t len)
+{
+    json_t *v = s ? json_stringn(s, len) : json_null();
+    return v ? v : json_pack("{s:b}", "notUtf8", 1);
+}
+
+/* "Name: value" lines into {"name": "value"} (names lower-cased; a
+ * repeated header keeps its values joined with ", "). */
+static json_t *record_headers(const char *const *lines)
+{
+    json_t *obj = json_object();
+
+    for (; lines && *lines; lines++) {
+        const char *colon = strchr(*lines, ':'), *v;
+        char *name;
+        json_t *val, *old;
+
+        if (!colon || colon == *lines) {
+            continue; /* the status line, or not a header */
+        }
+        name = strndup(*lines, (size_t)(colon - *lines));
+        for (char *c = name; *c; c++) {
+            *c = (char)tolower((unsigned char)*c);
+        }
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++) {
+        }
+        val = record_string(v, strcspn(v, "\r\n"));
+        if ((old = json_object_get(obj, name)) && json_is_string(old) &&
+            json_is_string(val)) {
+            char *joined;
+            if (asprintf(&joined, "%s, %s", json_string_value(old),
+                         json_string_value(val)) < 0) {
+                abort();
+            }
+            json_decref(val);
+            val = json_string(joined);
+            free(joined);
+        }
+        json_object_set_new(obj, name, val);
+        free(name);
+    }
+    return obj;
+}
+
+/* The response header block as a NULL-terminated list of lines (the
+ * headers of the last response, after any 100 Continue). */
+static char **split_lines(const char *block)
+{
+    size_t n = 0, cap = 16;
+    char **lines = calloc(cap, sizeof(*lines));
+    const char *p = block;
+
+    while (p && *p) {
+        size_t len = strcspn(p, "\r\n");
+        if (len > 0) {
+            if (n + 2 > cap) {
+                lines = realloc(lines, (cap *= 2) * sizeof(*lines));
+            }
+            lines[n++] = strndup(p, len);
+        }
+        p += len;
+        p += *p == '\r' ? 1 : 0;
+        p += *p == '\n' ? 1 : 0;
+        if (len == 0 && *p) {
+            /* A blank line ended an interim response's headers (100
+             * Continue): keep only the final response's. */
+            while (n > 0) {
+                free(lines[--n]);
+            }
+        }
+    }
+    lines[n] = NULL;
+    return lines;
+}
+
+/* is_main: sent to MV_TEST_URL, the main instance, where the module owns
+ * every path below the URL (its <Location>). */
+static void record_exchange(int is_main, const char *base_url,
+                            const char *method, const char *path,
+                            const char *body, const char *const *req_headers,
+                            int has_ct, const mv_resp *r)
+{
+    static char file[4096];
+    const char *dir = getenv("MV_TEST_RECORD");
+    json_t *req_h, *line;
+    char **resp_lines, *text;
+    FILE *f;
+
+    if (!dir || !*dir) {
+        return;
+    }
+    req_h = record_headers(req_headers);
+    if (body && !has_ct) {
+        json_object_set_new(req_h, "content-type",
+                            json_string("application/json"));
+    }
+    resp_lines = split_lines(r->headers);
+    line = json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "program",
+        program_invocation_short_name, "method", method, "main", is_main,
+        "base", record_string(base_url, strlen(base_url)), "path",
+        record_string(path, strlen(path)), "requestHeaders", req_h,
+        "requestBody", record_string(body, body ? strlen(body) : 0), "status",
+        (int)r->status, "responseHeaders",
+        record_headers((const char *const *)resp_lines), "responseBody",
+        record_string(r->body, r->body_len));
+    for (char **l = resp_lines; *l; l++) {
+        free(*l);
+    }
+    free(resp_lines);
+    text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    pthread_mutex_lock(&record_lock);
+    if (!*file) {
+        snprintf(file, sizeof(file), "%s/%s.%d.jsonl", dir,
+                 program_invocation_short_name, (int)getpid());
+    }
+    if (!text || !(f = fopen(file, "a")) || fprintf(f, "%s\n", text) < 0 ||
+        fclose(f) != 0) {
+        fprintf(stderr, "could not record an exchange in %s\n", file);
+        abort();
+    }
+    pthread_mutex_unlock(&record_lock);
+    free(text);
+}
+
 mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
                     const char *body, const char *const *headers)
 {
+    const char *const *sent = headers;
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
     buffer b = {calloc(1, 1), 0}, h = {calloc(1, 1), 0};
@@ -132,6 +274,10 @@ mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
     r->body_len = b.len;
     r->headers = h.data;
     r->json = json_loadb(b.data, b.len, 0, NULL);
+    if (rc == CURLE_OK) {
+        record_exchange(!base_url, base_url ? base_url : mv_url(), method, path,
+                        body, sent, has_ct, r);
+    }
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     free(url);

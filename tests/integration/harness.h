@@ -5,7 +5,9 @@
  * together), and the controls of tests/integration/env.sh.
  *
  * Environment (set by tests/integration/run.sh): MV_TEST_URL,
- * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV.
+ * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV,
+ * MV_TEST_DIR; with MV_TEST_RECORD (make integration) every exchange is
+ * recorded for the OpenAPI check (harness.c, "recording").
  */
 #ifndef MV_HARNESS_H
 #define MV_HARNESS_H

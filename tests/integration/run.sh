@@ -21,6 +21,7 @@ trap 'exit 130' INT TERM
 
 pgport=$(free_port)
 pg_init "$T" "$pgport" "fsync = off" "synchronous_commit = off" \
+    "track_commit_timestamp = on" \
     "full_page_writes = off"
 pg_start "$T"
 pg_create_db "$pgport"

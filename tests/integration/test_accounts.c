@@ -1063,7 +1063,8 @@ static void hostile_bodies_on_every_route_are_4xx_json(void **state)
         r = mv_http("POST", routes[ri], "{}", text);
         mv_assert_error(r, 415, "unsupported_media_type");
         mv_resp_free(r);
-        r = mv_http("GET", routes[ri], NULL, h);
+        /* GET /admin/invite-codes lists the codes (test_admin.c). */
+        r = mv_http(ri == 4 ? "DELETE" : "GET", routes[ri], NULL, h);
         mv_assert_error(r, 405, "method_not_allowed");
         mv_resp_free(r);
     }
