@@ -96,13 +96,15 @@ sql -v users="$USERS" -v ledger_rows="$LEDGER_ROWS" \
     -f "$MV_ROOT/bench/seed.sql" >/dev/null || die "seeding failed"
 
 # Coupon numbers k (token bench_token(k), and id k: the table is fresh):
-# module scans, then the pgbench ceiling, then the memory run; each scan
-# range serves its warm-up, then its measured run.
+# module scans, then the pgbench ceiling, then the memory run, then the
+# module's scans with an Idempotency-Key; each scan range serves its
+# warm-up, then its measured run.
 SCAN_BASE=1
 PGB_BASE=$(( SCAN_BASE + 2 * SCAN_RANGE ))
 MEM_BASE=$(( PGB_BASE + 2 * SCAN_RANGE ))
 MEM_RANGE=$(( MEM_REQUESTS / 4 + 1000 ))
-sql -v last=$(( MEM_BASE + MEM_RANGE - 1 )) <<'SQL' >/dev/null ||
+KEY_BASE=$(( MEM_BASE + MEM_RANGE ))
+sql -v last=$(( KEY_BASE + 2 * SCAN_RANGE - 1 )) <<'SQL' >/dev/null ||
 INSERT INTO coupons (batch_id, token, points)
 SELECT 1, bench_token(k), 10 FROM generate_series(1, :last) AS k;
 UPDATE coupon_batches SET count = :last WHERE id = 1;
@@ -270,6 +272,11 @@ if want scan; then
         WARM_OPTS=("base=$SCAN_BASE")
         RUN_OPTS=("base=$(( SCAN_BASE + SCAN_RANGE ))")
         wrk_run scan / scan "tokens=$T/tokens" "device=$DEVICE" "gps=$GPS"
+        # The same with a fresh Idempotency-Key per request: the key's
+        # transaction (claim, store, commit) measured in the same run.
+        WARM_OPTS=("base=$KEY_BASE")
+        RUN_OPTS=("base=$(( KEY_BASE + SCAN_RANGE ))")
+        wrk_run scan_key / scan_key "tokens=$T/tokens" "device=$DEVICE" "gps=$GPS"
         WARM_OPTS=(); RUN_OPTS=()
     else
         NOTE[scan]="route absent"
@@ -456,6 +463,8 @@ fi
     want health && row "GET /health" health static "static file, same httpd" 0.9
     want me && row "GET /me" me health "GET /health" ""
     want scan && row "POST /scan" scan scan_pg "pgbench, same SQL" 0.85
+    want scan && row "POST /scan + Idempotency-Key" scan_key scan \
+        "POST /scan without a key" ""
     want wallet && row "GET /users/{id}/wallet" wallet wallet_pg "pgbench, same SQL" 0.8
     want login && row "POST /auth/login-with-email" login login_ceiling \
         "argon2id verify, $CORES threads" 0.85
@@ -483,7 +492,7 @@ fi
     echo
     echo "| run | httpd | PostgreSQL | load generator | total |"
     echo "|---|---|---|---|---|"
-    for n in static health me scan scan_pg wallet wallet_pg login login_ceiling; do
+    for n in static health me scan scan_key scan_pg wallet wallet_pg login login_ceiling; do
         cpurow "$n" "$n"
     done
     if [ -n "$mem_done" ]; then

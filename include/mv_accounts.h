@@ -89,10 +89,11 @@ mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
 
 /*
  * Exchanges a refresh token for a new one in the same family (one
- * statement: exactly one of several concurrent exchanges of a token
- * succeeds) and sets *out to the token response.  MV_TOKENS_NO_USER means
- * the token is unknown, rotated, revoked or expired; a token presented
- * after its rotation also revokes its family (RFC 9700 §4.14).
+ * statement) and sets *out to the token response.  A token rotated less
+ * than MocaverseRefreshReuseInterval seconds ago gets another successor
+ * in the same family.  MV_TOKENS_NO_USER means the token is unknown,
+ * revoked, expired or rotated longer ago than that; the last also revokes
+ * its family (RFC 9700 §4.14).
  */
 mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out);

@@ -16,7 +16,9 @@
  *   enum when the caller must tell several outcomes apart, and never
  *   replies.
  * A reply of 4xx or 5xx also rolls back a transaction still open
- * (mv_db_rollback), so no error path has to remember it.
+ * (mv_db_rollback_all), so no error path has to remember it; while an
+ * Idempotency-Key is claimed, the reply goes through
+ * mv_idempotency_reply first, which stores it or rolls back.
  */
 
 /* ---------------------------------------------------------------- replies */

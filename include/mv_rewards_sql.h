@@ -59,19 +59,23 @@
  * Why a redemption returned no row (only run then).
  *
  *   $1  coupon token, canonical UUID text
- *   $2  user id (bigint)
+ *   $2  the caller's user id (bigint)
  *
  * One row (user active, coupon found, redeemed, void, expired): booleans
  * as "t"/"f".  An inactive user wins, then an unknown token, then
- * redeemed, void and expired in this order.
+ * redeemed, void and expired in this order.  Then the caller's own scan
+ * of the coupon (id and points) when the caller is who redeemed it, NULLs
+ * otherwise: nothing about another user.
  */
 #define MV_SQL_SCAN_STATUS                                                     \
     "SELECT EXISTS (SELECT 1 FROM users WHERE id = $2::bigint"                 \
     " AND disabled_at IS NULL), c.id IS NOT NULL,"                             \
     " c.redeemed_at IS NOT NULL,"                                              \
     " c.voided_at IS NOT NULL,"                                                \
-    " c.expires_at IS NOT NULL AND c.expires_at <= now()"                      \
-    " FROM (SELECT 1) one LEFT JOIN coupons c ON c.token = $1::uuid"
+    " c.expires_at IS NOT NULL AND c.expires_at <= now(), s.id, l.amount"      \
+    " FROM (SELECT 1) one LEFT JOIN coupons c ON c.token = $1::uuid"           \
+    " LEFT JOIN scans s ON s.coupon_id = c.id AND s.user_id = $2::bigint"      \
+    " LEFT JOIN ledger l ON l.scan_id = s.id"
 #define MV_SQL_SCAN_STATUS_NPARAMS 2
 
 /*

@@ -202,16 +202,22 @@ static const mv_stmt STMT_TOKENS_ISSUE = {
 
 /*
  * Rotation in one statement: the presented token, if current and in a
- * live family, is marked rotated (its row lock lets one concurrent
- * exchange win; the others re-check rotated_at and match nothing) and its
- * successor is inserted in the same family, whose expiry does not move.
+ * live family, is marked rotated and its successor is inserted in the
+ * same family, whose expiry does not move.  A token rotated less than $3
+ * seconds ago (MocaverseRefreshReuseInterval; 0 never) counts as current
+ * too and gets another successor, its rotation time unchanged: two tabs,
+ * a double click or a retry after a lost answer each get a pair.  The row
+ * lock makes concurrent exchanges queue; each re-checks the condition on
+ * the row the one before it left.
  */
 static const mv_stmt STMT_TOKENS_ROTATE = {
-    "mv_tokens_rotate", 2,
+    "mv_tokens_rotate", 3,
     "WITH old AS ("
-    "   UPDATE refresh_tokens t SET rotated_at = now()"
+    "   UPDATE refresh_tokens t SET rotated_at = coalesce(t.rotated_at, now())"
     "     FROM refresh_families f"
-    "    WHERE t.token_hash = $1 AND t.rotated_at IS NULL"
+    "    WHERE t.token_hash = $1"
+    "      AND (t.rotated_at IS NULL OR ($3::bigint > 0 AND t.rotated_at >"
+    "           now() - $3::bigint * interval '1 second'))"
     "      AND f.id = t.family_id AND f.revoked_at IS NULL"
     "      AND f.expires_at > now()"
     "   RETURNING t.family_id, f.user_id),"
@@ -365,7 +371,7 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out)
 {
     char next[MV_OPAQUE_TOKEN_LEN + 1];
-    const char *params[2];
+    const char *params[3];
     mv_tokens_result st;
     PGresult *res;
 
@@ -378,13 +384,16 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     mv_opaque_token(next);
     params[0] = token_hash(q, token);
     params[1] = token_hash(q, next);
+    params[2] = mv_int_param(q, q->cfg->refresh_reuse_interval);
     st = tokens_from(q, mv_db_exec(q->db, &STMT_TOKENS_ROTATE, params), next,
                      out);
     if (st != MV_TOKENS_NO_USER) {
         return st;
     }
-    /* Unknown, expired, revoked, or rotated before: only the last is a
-     * reuse, which revokes the family, newest token included. */
+    /* Unknown, expired, revoked, or rotated before the reuse interval:
+     * only the last is a reuse, which revokes the family, newest token
+     * included.  (A statement whose answer was lost is never run again
+     * (db.c), so a retry is this client's, and the interval covers it.) */
     if (!(res = mv_db_exec(q->db, &STMT_TOKENS_REUSED, params))) {
         return MV_TOKENS_ERROR;
     }

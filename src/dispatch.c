@@ -2,7 +2,8 @@
  * dispatch.c — the front door of every request: find the route (404, 405
  * with Allow), count it against its rate group (429), check the
  * credentials the route asks for (401, 403), read and parse the JSON body
- * (415, 413, 400), then run the handler.
+ * (415, 413, 400), claim an Idempotency-Key (idempotency.c), then run the
+ * handler.
  */
 #include "mv.h"
 #include "mv_accounts.h"
@@ -333,7 +334,9 @@ int mv_dispatch(request_rec *r)
                mv_rl_groups[q->route->rate_group].per_user;
     if ((!per_user && mv_ratelimit_or_reply(q)) || authorize_or_reply(q) ||
         (per_user && mv_ratelimit_or_reply(q)) || account_refused_or_reply(q) ||
-        ((q->route->flags & MV_BODY) && parse_body_or_reply(q))) {
+        ((q->route->flags & MV_BODY) && parse_body_or_reply(q)) ||
+        ((q->route->flags & MV_IDEMPOTENT) &&
+         mv_idempotency_claim_or_reply(q))) {
         return OK;
     }
     rc = q->route->handler(q);

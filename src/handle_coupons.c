@@ -158,6 +158,7 @@ static int generate(mv_req *q)
 }
 
 const mv_route mv_coupon_routes[] = {
-    {"POST", "/coupons/generate", generate, MV_ADMIN | MV_BODY, MV_RL_API},
+    {"POST", "/coupons/generate", generate, MV_ADMIN | MV_BODY | MV_IDEMPOTENT,
+     MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -148,8 +148,8 @@ static int my_invites(mv_req *q)
 }
 
 const mv_route mv_invite_routes[] = {
-    {"POST", "/admin/invite-codes", create_root_codes, MV_ADMIN | MV_BODY,
-     MV_RL_API},
+    {"POST", "/admin/invite-codes", create_root_codes,
+     MV_ADMIN | MV_BODY | MV_IDEMPOTENT, MV_RL_API},
     {"GET", "/invites/me", my_invites, MV_BEARER, MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

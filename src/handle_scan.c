@@ -5,10 +5,13 @@
  * coupon is taken at most once whatever the concurrency, across every
  * process and host sharing the database, and its scan row, ledger credit
  * and balance change commit together.  Only when it returns no row does a
- * second, read-only query say why (404, 409 or 410).
+ * second, read-only query say why (404, 409 or 410).  With an
+ * Idempotency-Key (idempotency.c) the statement runs inside the key's
+ * transaction, so the answer is stored with the redemption.
  */
 #include "mv.h"
 #include "mv_crypto.h"
+#include "mv_json.h"
 #include "mv_validate.h"
 #include "mv_rewards_sql.h"
 
@@ -89,7 +92,11 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     return 0;
 }
 
-/* The 401/404/409/410 reply for a token that redeemed nothing. */
+/*
+ * The 401/404/409/410 reply for a token that redeemed nothing.  A 409 for
+ * a coupon the caller redeemed says so, with that scan's id and points: a
+ * client that lost the 200 of its first try still learns its outcome.
+ */
 static int scan_refused(mv_req *q, mv_db *db, const char *token,
                         const char *user)
 {
@@ -106,6 +113,15 @@ static int scan_refused(mv_req *q, mv_db *db, const char *token,
     if (!mv_db_bool(res, 0, 1)) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
+    }
+    if (mv_db_bool(res, 0, 2) && mv_db_text(res, 0, 5)) {
+        json_t *body =
+            mv_error_body("coupon_already_redeemed",
+                          "You have already redeemed this coupon.", NULL);
+        json_object_set_new(body, "redeemedByYou", json_true());
+        json_object_set_new(body, "scanId", json_integer(mv_db_int(res, 0, 5)));
+        json_object_set_new(body, "points", json_integer(mv_db_int(res, 0, 6)));
+        return mv_reply_json(q, HTTP_CONFLICT, body);
     }
     if (mv_db_bool(res, 0, 2)) {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
@@ -154,6 +170,6 @@ static int scan(mv_req *q)
 }
 
 const mv_route mv_scan_routes[] = {
-    {"POST", "/scan", scan, MV_BEARER | MV_BODY, MV_RL_SCAN},
+    {"POST", "/scan", scan, MV_BEARER | MV_BODY | MV_IDEMPOTENT, MV_RL_SCAN},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

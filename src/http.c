@@ -32,9 +32,13 @@ int mv_reply_raw(mv_req *q, int status, const char *json, apr_size_t len)
 {
     request_rec *r = q->r;
 
+    if (q->idem) {
+        /* Stored with the effect and committed first (idempotency.c). */
+        return mv_idempotency_reply(q, status, json, len);
+    }
     /* An error ends the request's transaction: nothing of it may stay. */
     if (status >= 400 && q->db) {
-        mv_db_rollback(q->db);
+        mv_db_rollback_all(q->db);
     }
     r->status = status;
     ap_set_content_type(r, "application/json");

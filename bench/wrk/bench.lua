@@ -7,6 +7,7 @@
 --   me       GET /me with a bearer token, users in turn
 --   wallet   GET /users/{id}/wallet with that user's own token
 --   scan     POST /scan, a fresh coupon every request (see coupon())
+--   scan_key the same with an Idempotency-Key, a fresh one per request
 --   login    POST /auth/login-with-email, email= password=
 --   mix      the memory run: all of the above plus error paths, in turn,
 --            until count= responses (then wrk exits, see response())
@@ -82,13 +83,19 @@ end
 
 local json = {["Content-Type"] = "application/json"}
 
-local function scan_request(n)
+local function scan_request(n, keyed)
     -- Requests of all threads share one sequence: thread i takes
     -- base + i, base + i + T, ... so the coupons used are contiguous.
     local k = tonumber(opt.base) + index + n * nthreads
     local body = '{"token":"' .. coupon(k) .. '","deviceId":"' ..
                  opt.device .. '","gps":"' .. opt.gps .. '"}'
-    return wrk.format("POST", "/scan", bearer(user(n), json), body)
+    local headers = json
+    if keyed then
+        -- The coupon number makes the key unique across threads and runs.
+        headers = {["Content-Type"] = "application/json",
+                   ["Idempotency-Key"] = "bench-" .. k}
+    end
+    return wrk.format("POST", "/scan", bearer(user(n), headers), body)
 end
 
 local function login_request()
@@ -106,7 +113,8 @@ local builders = {
         if opt.before then path = path .. "?before=" .. opt.before end
         return wrk.format("GET", path, bearer(u))
     end,
-    scan = scan_request,
+    scan = function(n) return scan_request(n, false) end,
+    scan_key = function(n) return scan_request(n, true) end,
     login = login_request,
 }
 

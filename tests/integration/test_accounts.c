@@ -668,7 +668,12 @@ static void refresh_rotates_and_reuse_revokes_the_family(void **state)
                                 "WHERE f.user_id = %lld",
                                 uid),
                      2);
-    r = with_refresh("/auth/refresh", a); /* A again: reuse */
+    /* Later than MocaverseRefreshReuseInterval after its rotation... */
+    mv_sql_exec("UPDATE refresh_tokens SET rotated_at = rotated_at - interval"
+                " '1 hour' WHERE rotated_at IS NOT NULL AND family_id IN"
+                " (SELECT id FROM refresh_families WHERE user_id = %lld)",
+                uid);
+    r = with_refresh("/auth/refresh", a); /* ...A again: reuse */
     mv_assert_error(r, 401, "invalid_refresh_token");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_families WHERE "
