@@ -21,6 +21,7 @@
 #   BENCH_RATELIMIT (off)  on: rate limiters counting, with unreachable quotas
 set -uo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/pooler.sh"   # scan and wallet through PgBouncer
 
 SECS=${BENCH_SECONDS:-15}
 WARM=${BENCH_WARMUP:-3}
@@ -69,6 +70,7 @@ cleanup() {
     httpd_stop "$H"
     # A child that outlived its parent's stop still holds the port.
     for pid in $(pgrep -f "$H/httpd.conf"); do kill -9 "$pid" 2>/dev/null; done
+    pooler_cleanup
     pg_stop "$T"
     rm -rf "$T"
 }
@@ -314,6 +316,10 @@ if want wallet; then
     fi
 fi
 
+# Scan and wallet again, through PgBouncer (bench/pooler.sh), with coupons
+# past every range seeded above.
+bench_pooler $(( MEM_BASE + MEM_RANGE ))
+
 # Login: the module against crypto_pwhash_str_verify on one thread per
 # core at the same cost, which is what each login must spend.
 verify_rate() {
@@ -495,6 +501,7 @@ fi
     for n in static health me scan scan_key scan_pg wallet wallet_pg login login_ceiling; do
         cpurow "$n" "$n"
     done
+    pooler_report
     if [ -n "$mem_done" ]; then
         echo
         echo "Resident size of the httpd children, memory run" \
