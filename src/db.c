@@ -137,7 +137,13 @@ static int reconnect(mv_db *db)
         PQexitPipelineMode(db->conn); /* left on by a connection lost in one */
     }
     db->lost = db->failed = 0;
-    return session_ensure(db);
+    if (session_ensure(db) != 0) {
+        /* The new backend is unusable too (terminated again, say): the
+         * request answers 503 unavailable, never 500. */
+        db->lost = 1;
+        return -1;
+    }
+    return 0;
 }
 
 /*
