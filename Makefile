@@ -28,6 +28,7 @@ IT_LIB    := tests/integration/harness.c
 # make bench: helpers linked with the core code, and the pgbench scripts
 # generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
+BENCH_FLOOR := $(BUILD)/bench/.libs/mod_bench_floor.so
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test test-run unit integration bench clean \
@@ -103,8 +104,14 @@ unit: $(UNIT_BIN)
 integration: $(SO) $(IT_BIN)
 	@tests/integration/run.sh $(IT_BIN)
 
-bench: deps all $(BENCH_BIN) $(BENCH_SQL)
+bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR)
 	@bench/run.sh
+
+# httpd's floor for make bench: a handler answering a constant.
+$(BENCH_FLOOR): bench/floor/mod_bench_floor.c
+	@mkdir -p $(BUILD)/bench
+	$(APXS) -c -o $(BUILD)/bench/mod_bench_floor.la $< >$(BUILD)/bench/floor.log 2>&1 || \
+	    { cat $(BUILD)/bench/floor.log; exit 1; }
 
 $(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
@@ -124,7 +131,7 @@ clean:
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
-                 tests/*/*.c tests/*/*.h bench/*.c tools/*.c)
+                 tests/*/*.c tests/*/*.h bench/*.c bench/*/*.c tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRC)

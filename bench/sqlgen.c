@@ -11,9 +11,10 @@
  * i-th ":name" of a command into "$i" and binds that variable to it, so
  * under -M prepared the server prepares the module's text (plus the
  * comment) and receives the same text parameters the module sends.  One
- * deviation, because pgbench has no string variables: the coupon token is
- * computed by the server from a per-client counter, bench_token($1)
- * (bench/seed.sql), instead of arriving as UUID text.
+ * deviation, because pgbench has no string variables: the coupon token (a
+ * random UUIDv4 that POST /coupons/generate made) is looked up by number
+ * in bench_tokens (bench/seed.sql) by a one-row subquery, instead of
+ * arriving as UUID text.
  *
  * Variables the scripts expect from pgbench -D: clients, users, base
  * (first coupon number), i=0 (the per-client counter), device, gps,
@@ -56,7 +57,7 @@ static const script scripts[] = {
      "\\set i :i + 1\n"
      "\\set uid random(1, :users)\n",
      {"k", "uid", "device", "gps"},
-     {"bench_token($1)", NULL, NULL, NULL}},
+     {"(SELECT token FROM bench_tokens WHERE n = $1)", NULL, NULL, NULL}},
     {"wallet",
      "MV_SQL_WALLET_PAGE",
      MV_SQL_WALLET_PAGE,

@@ -4,7 +4,7 @@
 set -euo pipefail
 PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjansson-dev libjwt-dev
 libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev postgresql
-postgresql-client curl wrk gcc make"
+postgresql-client curl wrk jq gcc make"
 missing=()
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
