@@ -127,7 +127,8 @@ $(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
 clean:
 	rm -rf $(BUILD) $(BUILD).log .libs *.la *.lo *.slo *.o \
 	    src/*.lo src/*.slo src/*.o src/.libs src/core/*.lo src/core/*.slo \
-	    src/core/*.o src/core/.libs
+	    src/core/*.o src/core/.libs bench/floor/*.lo bench/floor/*.slo \
+	    bench/floor/*.o bench/floor/.libs
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
