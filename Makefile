@@ -104,7 +104,7 @@ unit: $(UNIT_BIN)
 integration: $(SO) $(IT_BIN)
 	@tests/integration/run.sh $(IT_BIN)
 
-bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR)
+bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR) $(BUILD)/bench/sqlgen
 	@bench/run.sh
 
 # httpd's floor for make bench: a handler answering a constant.

@@ -16,13 +16,15 @@
 #   BENCH_ROUNDS (3)    rounds of every scenario
 #   BENCH_CONNS (8)     connections (wrk) and clients (pgbench)
 #   BENCH_USERS (500)   users, each with 51 ledger entries made by scans
-#   BENCH_SCAN_RATE_MAX (6000)  coupons made per second of a scan run
+#   BENCH_SCAN_RATE_MAX (5000)  coupons made per second of a scan run
 #   BENCH_BATCHES (5)   timed POST /coupons/generate batches of 10,000
 #   BENCH_MEM_REQUESTS (100000)  requests of the memory run
 #   BENCH_ONLY          comma-separated subset of: health me scan wallet
 #                       login generate memory (their ceilings come along)
 #   BENCH_DURABLE (on)  off: fsync, synchronous_commit, full_page_writes
 #                       off (the table says so)
+#   BENCH_NODE (on)     off: no Node comparison (bench/node, installed
+#                       from npm into build/bench/node)
 #   BENCH_OUT (build/bench)      where results.md goes
 #   BENCH_RATELIMIT (off)  on: rate limiters counting, with unreachable quotas
 set -uo pipefail
@@ -33,11 +35,12 @@ WARM=${BENCH_WARMUP:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-8}
 USERS=${BENCH_USERS:-500}
-RATE_MAX=${BENCH_SCAN_RATE_MAX:-6000}
+RATE_MAX=${BENCH_SCAN_RATE_MAX:-5000}
 BATCHES=${BENCH_BATCHES:-5}
 MEM_REQUESTS=${BENCH_MEM_REQUESTS:-100000}
 ONLY=${BENCH_ONLY:-health,me,scan,wallet,login,generate,memory}
 DURABLE=${BENCH_DURABLE:-on}
+NODE=${BENCH_NODE:-on}
 OUT=${BENCH_OUT:-$MV_ROOT/build/bench}
 BIN=$MV_ROOT/build/bench
 LUA=$MV_ROOT/bench/wrk/bench.lua
@@ -74,8 +77,10 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 T=$(mktemp -d /tmp/mvbench.XXXXXX); chmod 755 "$T"
 H=$T/httpd
+NODE_PID=
 cleanup() {
     local pid
+    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null
     httpd_stop "$H"
     # A child that outlived its parent's stop still holds the port.
     for pid in $(pgrep -f "$H/httpd.conf"); do kill -9 "$pid" 2>/dev/null; done
@@ -132,6 +137,39 @@ LoadModule bench_floor_module $BIN/.libs/mod_bench_floor.so
 EOF
 httpd_start "$H" || die "httpd did not start"
 URL=http://127.0.0.1:$port
+
+# The Node comparison (bench/node): pinned packages from npm into
+# build/bench/node, the module's SQL printed by sqlgen, one process per
+# core.
+NODE_URL=
+if [ "$NODE" = on ]; then
+    N=$BIN/node
+    mkdir -p "$N/sql"
+    cp "$MV_ROOT/bench/node/package.json" "$MV_ROOT/bench/node/package-lock.json" \
+        "$MV_ROOT/bench/node/server.js" "$N/"
+    for s in scan scan_status wallet; do
+        "$BIN/sqlgen" sql "$s" >"$N/sql/$s.sql"
+    done
+    if ! cmp -s "$N/package-lock.json" "$N/node_modules/.package-lock.json" 2>/dev/null &&
+       ! (cd "$N" && npm ci --no-audit --no-fund >"$T/npm.log" 2>&1); then
+        NOTE[node]="npm ci failed: $(tail -n 1 "$T/npm.log")"
+    elif command -v node >/dev/null; then
+        nport=$(free_port)
+        PORT=$nport PGPORT=$pgport PGDATABASE=$MV_DB PGUSER=$MV_DB_USER \
+            JWT_SECRET_FILE=$H/jwt.secret ISSUER=mod_mocaverse SQL_DIR=$N/sql \
+            WORKERS=$CORES node "$N/server.js" >"$T/node.log" 2>&1 &
+        NODE_PID=$!
+        for _ in $(seq 1 100); do
+            curl -s -o /dev/null "http://127.0.0.1:$nport/health" && break
+            sleep 0.2
+        done
+        curl -s -o /dev/null "http://127.0.0.1:$nport/health" &&
+            NODE_URL=http://127.0.0.1:$nport ||
+            NOTE[node]="the Node server did not start: $(tail -n 1 "$T/node.log")"
+    else
+        NOTE[node]="node is not installed"
+    fi
+fi
 
 # ------------------------------------------- data, through the module's routes
 
@@ -219,13 +257,15 @@ su_sql -c "VACUUM ANALYZE" >/dev/null
 ROUND=0
 key() { echo "$1#$ROUND"; }
 
-# Writes "pid ticks" of the httpd children and of PostgreSQL (postmaster
-# with its reaped children, and every live child) to FILE.
+# Writes "pid ticks" of the servers (httpd children, the Node processes)
+# and of PostgreSQL (postmaster with its reaped children, and every live
+# child) to FILE.
 cpu_snapshot() {
     local pm pid
     pm=$(head -n 1 "$T/pg/postmaster.pid")
     {
-        for pid in $(pgrep -P "$(cat "$H/httpd.pid")"); do
+        for pid in $(pgrep -P "$(cat "$H/httpd.pid")") $NODE_PID \
+                   $( [ -n "$NODE_PID" ] && pgrep -P "$NODE_PID"); do
             awk -v p="$pid" '{print "h", p, $14 + $15}' "/proc/$pid/stat" 2>/dev/null
         done
         awk -v p="$pm" '{print "p", p, $14 + $15 + $16 + $17}' "/proc/$pm/stat"
@@ -311,7 +351,7 @@ WARM_OPTS=(); RUN_OPTS=()
 wrk_run() {
     local name=$1 path=$2 mode=$3; shift 3
     local args=(-t "$THREADS" -c "$CONNS" --timeout 10s -s "$LUA"
-                "$URL$path" -- "$mode" "threads=$THREADS" "$@")
+                "${SERVER:-$URL}$path" -- "$mode" "threads=$THREADS" "$@")
     log "round $ROUND, $name: $CONNS connections, ${WARM}s warm-up + ${SECS}s"
     su_sql -c CHECKPOINT >/dev/null
     if [ "$WARM" -gt 0 ]; then
@@ -418,6 +458,19 @@ run_scan() {
         scan_check scan "$OKS" "$CONNS"
     WARM_OPTS=(); RUN_OPTS=()
 }
+run_node_health() { SERVER=$NODE_URL wrk_run node_health /health get; }
+run_node_scan() {
+    scan_coupons node_scan
+    WARM_OPTS=("coupons=$T/node_scan.warm.coupons")
+    RUN_OPTS=("coupons=$T/node_scan.run.coupons")
+    SERVER=$NODE_URL wrk_run node_scan / scan "tokens=$T/tokens" \
+        "device=$DEVICE" "gps=$GPS" && scan_check node_scan "$OKS" "$CONNS"
+    WARM_OPTS=(); RUN_OPTS=()
+}
+run_node_wallet() {
+    SERVER=$NODE_URL wrk_run node_wallet / wallet "tokens=$T/tokens" \
+        "before=$BEFORE"
+}
 run_scan_pg() {
     scan_coupons scan_pg
     pgbench_run scan_pg "$BIN/scan.pgbench" && scan_check scan_pg "$REQS" 0
@@ -456,10 +509,11 @@ run_login_ceiling() {
 }
 
 RUNS=()
-want health && RUNS+=(floor floor_walk health)
+NODE_RUNS=(); [ -n "$NODE_URL" ] && NODE_RUNS=(node_)
+want health && RUNS+=(floor floor_walk health ${NODE_RUNS:+node_health})
 want me && RUNS+=(me)
-want scan && RUNS+=(scan scan_pg scan_naive)
-want wallet && RUNS+=(wallet wallet_pg)
+want scan && RUNS+=(scan scan_pg scan_naive ${NODE_RUNS:+node_scan})
+want wallet && RUNS+=(wallet wallet_pg ${NODE_RUNS:+node_wallet})
 want login && RUNS+=(login login_ceiling)
 want wallet && ! probe GET "/users/$first_id/wallet?before=$BEFORE" \
     "$first_auth" | grep -q '^200 ' && die "GET wallet does not answer 200"
@@ -583,6 +637,9 @@ LABEL[scan_pg]="pgbench: the module's statement (MV_SQL_SCAN_REDEEM)"
 LABEL[scan_naive]="pgbench: naive 6-statement transaction"
 LABEL[wallet]="GET /users/{id}/wallet"
 LABEL[wallet_pg]="pgbench: MV_SQL_WALLET_PAGE"
+LABEL[node_health]="Node/Fastify: GET /health"
+LABEL[node_scan]="Node/Fastify: POST /scan, same SQL"
+LABEL[node_wallet]="Node/Fastify: GET wallet, same SQL"
 LABEL[login]="POST /auth/login-with-email"
 LABEL[login_ceiling]="argon2id verify, one thread per core"
 
@@ -615,7 +672,7 @@ fi
              echo "durable (fsync, synchronous_commit, full_page_writes on)"),"
     echo "shared_buffers 256MB. Medians over the rounds, (min–max) after each."
     echo
-    echo "| run | req/s | p50 ms | p99 ms | errors | CPU µs/request: httpd | PostgreSQL | load generator |"
+    echo "| run | req/s | p50 ms | p99 ms | errors | CPU µs/request: server (httpd or Node) | PostgreSQL | load generator |"
     echo "|---|---|---|---|---|---|---|---|"
     for n in "${RUNS[@]}"; do
         [ -n "$(vals "$n")" ] || continue
@@ -641,6 +698,11 @@ fi
     want health &&
         echo "| httpd CPU per /health, µs | $(cpu_per health 2 | med3 0) | ≤ 40 | $(cpu_per health 2 | holds le 40) |" &&
         echo "| /health ÷ floor handler | $(ratio_rounds health floor | med3 2) | – | |"
+    if [ -n "$NODE_URL" ]; then
+        for n in health scan wallet; do
+            want "$n" && echo "| $n: module ÷ Node/Fastify | $(ratio_rounds "$n" "node_$n" | med3 2) | ≥ 1.2 | $(ratio_rounds "$n" "node_$n" | holds ge 1.2) |"
+        done
+    fi
     want login &&
         echo "| login ÷ argon2id verify | $(ratio_rounds login login_ceiling | med3 2) | – | |"
     echo

@@ -5,6 +5,8 @@
  *
  *   sqlgen scan   > scan.pgbench     one redemption (MV_SQL_SCAN_REDEEM)
  *   sqlgen wallet > wallet.pgbench   one wallet page (MV_SQL_WALLET_PAGE)
+ *   sqlgen sql scan|scan_status|wallet   the statement's text alone, for
+ *                                    the Node comparison (bench/node)
  *
  * The statement text is printed unchanged, $1..$n included, followed by a
  * comment naming pgbench variables in parameter order: pgbench turns the
@@ -117,13 +119,32 @@ static int print_sql(const script *sc)
     return highest;
 }
 
+/* The statements the Node comparison runs, by name. */
+static const struct {
+    const char *name, *sql;
+} plain[] = {
+    {"scan", MV_SQL_SCAN_REDEEM},
+    {"scan_status", MV_SQL_SCAN_STATUS},
+    {"wallet", MV_SQL_WALLET_PAGE},
+};
+
 int main(int argc, char **argv)
 {
     size_t i;
     int j, highest;
 
+    if (argc == 3 && strcmp(argv[1], "sql") == 0) {
+        for (i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+            if (strcmp(argv[2], plain[i].name) == 0) {
+                printf("%s\n", plain[i].sql);
+                return 0;
+            }
+        }
+        fprintf(stderr, "sqlgen: unknown statement %s\n", argv[2]);
+        return 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: sqlgen scan|wallet\n");
+        fprintf(stderr, "usage: sqlgen scan|wallet|sql NAME\n");
         return 2;
     }
     for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
