@@ -186,12 +186,13 @@ post() {
 # many_posts PATH < JSON lines: each body POSTed in turn over one
 # keep-alive connection (one curl process); prints one answer a line.
 many_posts() {
-    local path=$1 body
+    local path=$1 body sep=
     while IFS= read -r body; do
         body=${body//\\/\\\\}
-        printf 'url = "%s%s"\nheader = "Content-Type: application/json"\n' \
-            "$URL" "$path"
-        printf 'data = "%s"\nwrite-out = "\\n"\nnext\n' "${body//\"/\\\"}"
+        printf '%surl = "%s%s"\nheader = "Content-Type: application/json"\n' \
+            "$sep" "$URL" "$path"
+        printf 'data = "%s"\nwrite-out = "\\n"\n' "${body//\"/\\\"}"
+        sep=$'next\n'
     done >"$T/curl.cfg"
     curl -s -K "$T/curl.cfg"
 }
