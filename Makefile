@@ -140,3 +140,90 @@ format:
 # make test fails on unformatted code: run `make format` before committing.
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRC)
+
+# --------------------------------------------------------------------------
+# make test-asan: the module (through apxs), the unit tests and the
+# integration run, all built with AddressSanitizer and UBSan into
+# build/asan/, apart from the normal build.  httpd is not instrumented:
+# tests/asan/apache2 starts it with the sanitizer runtime preloaded, and
+# tests/asan/run.sh fails on any sanitizer report.  See docs/FUZZING.md.
+ASAN_CC      := gcc
+ASAN_DIR     := $(BUILD)/asan
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1
+ASAN_TCFLAGS := $(filter-out -O2 -g,$(TCFLAGS)) $(ASAN_FLAGS)
+# src/core/ once, position-independent, as for the normal build.
+ASAN_CORE    := $(ASAN_DIR)/libmvcore.a
+ASAN_CORE_O  := $(CORE_SRC:src/core/%.c=$(ASAN_DIR)/core/%.o)
+# apxs writes its objects next to the sources: it builds a copy of them.
+ASAN_MOD     := $(ASAN_DIR)/mod
+ASAN_SO      := $(ASAN_MOD)/.libs/$(MODULE).so
+ASAN_UNIT    := $(UNIT_SRC:tests/unit/%.c=$(ASAN_DIR)/unit/%)
+ASAN_IT      := $(IT_SRC:tests/integration/%.c=$(ASAN_DIR)/integration/%)
+
+.PHONY: test-asan
+
+test-asan: deps $(ASAN_SO) $(ASAN_UNIT) $(ASAN_IT)
+	@ASAN_CC=$(ASAN_CC) ASAN_SO=$(ASAN_SO) tests/asan/run.sh \
+	    --unit $(ASAN_UNIT) --integration $(ASAN_IT)
+
+$(ASAN_DIR)/core/%.o: src/core/%.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_TCFLAGS) -fPIC -c -o $@ $<
+
+$(ASAN_CORE): $(ASAN_CORE_O)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) Makefile
+	@rm -rf $(ASAN_MOD) && mkdir -p $(ASAN_MOD)
+	@cp --parents $(HTTPD_SRC) $(HEADERS) $(ASAN_MOD)/
+	cd $(ASAN_MOD) && $(APXS) -S CC=$(ASAN_CC) -c -n $(MODULE) -Iinclude \
+	    -I/usr/include/postgresql -Wc,-std=gnu11 \
+	    $(foreach w,$(WARN) $(ASAN_FLAGS),-Wc,$(w)) \
+	    -Wl,-fsanitize=address,undefined \
+	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CURDIR)/$(ASAN_CORE) \
+	    $(foreach l,$(LIBS),-Wl,$(l)) \
+	    > build.log 2>&1 || { cat build.log; exit 1; }
+	@! grep -i 'warning:' $(ASAN_MOD)/build.log || { echo 'build has warnings'; exit 1; }
+
+$(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_CORE) $(HEADERS)
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_TCFLAGS) -o $@ $< $(ASAN_CORE) $(LIBS) -lcmocka
+
+$(ASAN_DIR)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integration/*.h) $(ASAN_CORE) $(HEADERS)
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) \
+	    $(ASAN_CORE) $(LIBS) -lcurl -lcmocka -lpthread
+
+# --------------------------------------------------------------------------
+# make fuzz: libFuzzer targets (tests/fuzz/fuzz_*.c, clang) over the pure
+# core, built with AddressSanitizer and UBSan into build/fuzz/; each runs
+# FUZZ_SECONDS from seeds made of its unit tests' inputs.  See
+# docs/FUZZING.md.
+FUZZ_CC      := clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iinclude \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+# The core once, instrumented for coverage, as a library the targets link.
+FUZZ_CORE    := $(FUZZ_DIR)/libmvcore.a
+FUZZ_CORE_O  := $(CORE_SRC:src/core/%.c=$(FUZZ_DIR)/core/%.o)
+
+.PHONY: fuzz
+
+fuzz: deps $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BIN)
+
+$(FUZZ_DIR)/core/%.o: src/core/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_CORE): $(FUZZ_CORE_O)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_CORE)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE) $(LIBS)

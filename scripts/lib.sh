@@ -8,10 +8,20 @@ MV_ROOT=${MV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 HTTPD_MODULES=${HTTPD_MODULES:-/usr/lib/apache2/modules}
+# The module httpd loads (make test-asan points it at its own build).
+MV_MODULE=${MV_MODULE:-$MV_ROOT/.libs/mod_mocaverse.so}
 MV_DB=mocaverse
 MV_DB_USER=mocaverse
 
 die() { echo "error: $*" >&2; exit 1; }
+
+# sanitizer_reports FILE...: prints the lines of FILEs where AddressSanitizer,
+# LeakSanitizer or UBSan reported something (make test-asan); status 0 when
+# there is any.
+sanitizer_reports() {
+    grep -h -E 'ERROR: (Address|Leak)Sanitizer|WARNING: AddressSanitizer|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer' \
+        "$@" 2>/dev/null
+}
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
@@ -114,7 +124,7 @@ httpd_conf() {
     mkdir -p "$dir/htdocs"
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
-        -e "s|@MODULE@|$MV_ROOT/.libs/mod_mocaverse.so|g" \
+        -e "s|@MODULE@|$MV_MODULE|g" \
         -e "s|@MODULES@|$HTTPD_MODULES|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"
     [ -n "$extra" ] && echo "Include \"$extra\"" >>"$dir/httpd.conf"

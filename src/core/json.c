@@ -164,7 +164,10 @@ int mv_rfc3339_parse(const char *s, int64_t *usec)
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
+        /* Each byte is read only once those before it were there: the
+         * text may end anywhere (fuzz_rfc3339 found a read past it). */
+        int oh = digits(p + 1, 2);
+        int om = oh >= 0 && p[3] == ':' ? digits(p + 4, 2) : -1;
         /* Offsets within +-23:59 only: "+24:00" would shift a whole day. */
         if (oh < 0 || oh > 23 || om < 0 || om > 59) {
             return -1;

@@ -76,7 +76,8 @@ char *mv_jwt_sign(const unsigned char *key, size_t keylen, const char *issuer,
 }
 
 /* Value of the base64url character c, or -1 for any other byte; the
- * table below is this macro applied to every byte value. */
+ * table below is this macro applied to every byte value (each entry cast,
+ * as clang checks the arms not taken against signed char too). */
 #define MV_B64V(c)                                                             \
     ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                    \
      : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                               \
@@ -85,7 +86,8 @@ char *mv_jwt_sign(const unsigned char *key, size_t keylen, const char *issuer,
      : (c) == '_'               ? 63                                           \
                                 : -1)
 #define MV_B64V4(c)                                                            \
-    MV_B64V(c), MV_B64V((c) + 1), MV_B64V((c) + 2), MV_B64V((c) + 3)
+    (signed char)MV_B64V(c), (signed char)MV_B64V((c) + 1),                    \
+        (signed char)MV_B64V((c) + 2), (signed char)MV_B64V((c) + 3)
 #define MV_B64V16(c)                                                           \
     MV_B64V4(c), MV_B64V4((c) + 4), MV_B64V4((c) + 8), MV_B64V4((c) + 12)
 #define MV_B64V64(c)                                                           \

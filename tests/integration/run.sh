@@ -69,6 +69,14 @@ crashes=$(grep -h 'exit signal' "$T"/httpd-*/error.log 2>/dev/null)
 if [ -n "$crashes" ]; then
     echo "FAIL: httpd children died on a signal:"; echo "$crashes"; fail=1
 fi
+# Sanitizer reports (make test-asan): httpd children's in files of their
+# own (tests/asan/apache2), anything else in the error logs.
+if [ -n "$(cat "$T"/sanitizer/* 2>/dev/null)" ] ||
+    sanitizer_reports "$T"/httpd-*/error.log >/dev/null; then
+    echo "FAIL: sanitizer reports from httpd:"
+    cat "$T"/sanitizer/* 2>/dev/null; sanitizer_reports "$T"/httpd-*/error.log
+    fail=1
+fi
 open_tx=$(mv_psql "$pgport" -U postgres -d postgres -tAc \
     "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
 if [ "$open_tx" != 0 ]; then

@@ -510,6 +510,29 @@ static void written_document_matches_json_dumps(void **state)
     json_decref(doc);
 }
 
+/* A time cut off inside its offset is refused without reading past the
+ * end: each text is a heap copy of exactly its size, so make test-asan
+ * reports a read beyond it (fuzz_rfc3339 found one in a rewrite of the
+ * offset parsing that read the ':' before knowing the hour was there). */
+static void rfc3339_cut_offset_is_read_no_further(void **state)
+{
+    static const char *const cut[] = {
+        "2026-11-21T14:03:00+",     "2026-11-21T14:03:00+1",
+        "2026-11-21T14:03:00-12",   "2026-11-21T14:03:00+12:",
+        "2026-11-21T14:03:00+12:3", "2026-11-21T14:03:00.5-0",
+    };
+    int64_t t = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char *s = strdup(cut[i]);
+
+        assert_non_null(s);
+        assert_int_equal(mv_rfc3339_parse(s, &t), -1);
+        free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +557,7 @@ int main(void)
         cmocka_unit_test(int_is_written_in_decimal),
         cmocka_unit_test(writer_stops_at_its_end),
         cmocka_unit_test(written_document_matches_json_dumps),
+        cmocka_unit_test(rfc3339_cut_offset_is_read_no_further),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

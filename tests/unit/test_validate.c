@@ -209,14 +209,22 @@ static void test_password_policy_counts_code_points(void **state)
                      MV_PASSWORD_TOO_SHORT);
     assert_int_equal(mv_password_check_policy(NULL, 0), MV_PASSWORD_TOO_SHORT);
 
-    memset(big, 'p', 128);
-    assert_int_equal(mv_password_check_policy(big, 128), MV_PASSWORD_OK);
-    assert_int_equal(mv_password_check_policy(big, 129), MV_PASSWORD_TOO_LONG);
-    /* 128 four-byte code points: 512 bytes but exactly at the limit */
-    for (size_t i = 0; i < 128; i++) {
+    /* Every byte read is set: the 129th too (make test-asan caught a read
+     * of an uninitialised one that passed at -O2 by luck). */
+    memset(big, 'p', MV_PASSWORD_MAX + 1);
+    assert_int_equal(mv_password_check_policy(big, MV_PASSWORD_MAX),
+                     MV_PASSWORD_OK);
+    assert_int_equal(mv_password_check_policy(big, MV_PASSWORD_MAX + 1),
+                     MV_PASSWORD_TOO_LONG);
+    /* 128 four-byte code points: 512 bytes but exactly at the limit; one
+     * more is too long */
+    for (size_t i = 0; i < MV_PASSWORD_MAX + 1; i++) {
         memcpy(big + 4 * i, "\xF0\x9F\x98\x80", 4);
     }
-    assert_int_equal(mv_password_check_policy(big, 512), MV_PASSWORD_OK);
+    assert_int_equal(mv_password_check_policy(big, 4 * MV_PASSWORD_MAX),
+                     MV_PASSWORD_OK);
+    assert_int_equal(mv_password_check_policy(big, 4 * (MV_PASSWORD_MAX + 1)),
+                     MV_PASSWORD_TOO_LONG);
 }
 
 static void test_password_policy_reports_invalid_utf8(void **state)
