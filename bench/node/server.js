@@ -9,6 +9,7 @@
 // Environment: PORT, PGPORT, PGDATABASE, PGUSER, JWT_SECRET_FILE, ISSUER,
 // SQL_DIR, WORKERS.
 const cluster = require('node:cluster');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -27,7 +28,10 @@ const sql = (name) => fs.readFileSync(path.join(process.env.SQL_DIR, name + '.sq
 const SCAN = sql('scan');
 const STATUS = sql('scan_status');
 const WALLET = sql('wallet');
-const key = fs.readFileSync(process.env.JWT_SECRET_FILE, 'utf8').replace(/\n$/, '');
+// The key made once: given the secret as a string, jsonwebtoken makes a
+// key object on every verify, which measured 7 times slower here.
+const key = crypto.createSecretKey(
+  Buffer.from(fs.readFileSync(process.env.JWT_SECRET_FILE, 'utf8').replace(/\n$/, '')));
 const issuer = process.env.ISSUER || 'mod_mocaverse';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
