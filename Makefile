@@ -31,8 +31,22 @@ BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_FLOOR := $(BUILD)/bench/.libs/mod_bench_floor.so
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test test-run unit integration bench clean \
-        format format-check directives-check directives-readme
+.PHONY: all deps install run stop migrate test test-run unit integration bench bench-admin clean \
+        format format-check directives-check directives-readme \
+        openapi-tools openapi-lint openapi-routes openapi-check
+
+# openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
+# compiled into the module by a Debian-only script (python3-yaml); the npm
+# tools (Redocly CLI, Swagger UI, ajv) are pinned in tools/openapi's lock
+# file and installed by `npm ci` into build/openapi-tools.
+OPENAPI_SRC  := $(wildcard openapi/*.yaml openapi/paths/*.yaml)
+OPENAPI_JSON := $(BUILD)/openapi.json
+OPENAPI_H    := $(BUILD)/openapi_json.h
+NODE_TOOLS   := $(BUILD)/openapi-tools
+NODE_STAMP   := $(NODE_TOOLS)/node_modules/.mv-installed
+NODE_BIN     := $(NODE_TOOLS)/node_modules/.bin
+# Every request and response of `make integration`, one JSON line each.
+EXCHANGES    := $(BUILD)/exchanges
 
 all: $(SO)
 
@@ -46,8 +60,8 @@ $(CORE_LIB): $(CORE_OBJ)
 
 # The library goes to the linker as -Wl, (libtool calls linking a static
 # library into a module "not portable"), followed by the libraries it needs.
-$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) Makefile
-	$(APXS) -c -n $(MODULE) -Iinclude -I/usr/include/postgresql \
+$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) $(OPENAPI_H) Makefile
+	$(APXS) -c -n $(MODULE) -Iinclude -I$(BUILD) -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
 	    $(foreach l,$(LIBS),-Wl,$(l)) \
@@ -60,7 +74,7 @@ deps:
 install: $(SO)
 	$(APXS) -i -n $(MODULE) $(SO)
 
-run: deps all
+run: deps all openapi-tools
 	@scripts/run.sh start
 
 stop:
@@ -69,8 +83,34 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check all unit integration test-run
+test: deps format-check directives-check all openapi-lint openapi-routes unit integration openapi-check test-run
 
+$(OPENAPI_JSON) $(OPENAPI_H) &: $(OPENAPI_SRC) tools/openapi/bundle.py
+	@mkdir -p $(BUILD)
+	python3 tools/openapi/bundle.py openapi/openapi.yaml $(OPENAPI_JSON) $(OPENAPI_H)
+
+openapi-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/openapi/package.json tools/openapi/package-lock.json
+	@mkdir -p $(NODE_TOOLS)
+	cp tools/openapi/package.json tools/openapi/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Redocly CLI's recommended rules, exceptions justified in openapi/redocly.yaml.
+openapi-lint: $(NODE_STAMP)
+	$(NODE_BIN)/redocly lint --config openapi/redocly.yaml --format=stylish openapi/openapi.yaml
+
+# The code's route table and the document's paths and methods are one set.
+openapi-routes: $(OPENAPI_JSON)
+	python3 tools/openapi/routes.py $(OPENAPI_JSON) src/dispatch.c src/*.c
+
+# Every recorded exchange validated against the document, the checker's own
+# tests first, then the coverage of every documented status.
+openapi-check: $(NODE_STAMP) $(OPENAPI_JSON)
+	NODE_PATH=$(NODE_TOOLS)/node_modules node --test tools/openapi/test/
+	NODE_PATH=$(NODE_TOOLS)/node_modules node tools/openapi/check-exchanges.cjs \
+	    $(OPENAPI_JSON) $(EXCHANGES)
 # make run from a checkout under a 0700 directory (tests/run-private.sh).
 test-run: all
 	@tests/run-private.sh
@@ -101,8 +141,10 @@ directives-readme: $(DIRECTIVES_MD)
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: $(SO) $(IT_BIN)
-	@tests/integration/run.sh $(IT_BIN)
+integration: $(SO) $(IT_BIN) $(NODE_STAMP)
+	@rm -rf $(EXCHANGES) && mkdir -p $(EXCHANGES)
+	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN) \
+	    tests/integration/reference_page.sh
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR) $(BUILD)/bench/sqlgen
 	@bench/run.sh
@@ -112,6 +154,12 @@ $(BENCH_FLOOR): bench/floor/mod_bench_floor.c
 	@mkdir -p $(BUILD)/bench
 	$(APXS) -c -o $(BUILD)/bench/mod_bench_floor.la $< >$(BUILD)/bench/floor.log 2>&1 || \
 	    { cat $(BUILD)/bench/floor.log; exit 1; }
+
+# The admin routes on a million users and ten million ledger rows
+# (docs/BENCHMARKS.md, "Admin routes at scale"); the data set is generated
+# once into var/bench-admin and kept.  Not part of make test.
+bench-admin: deps all
+	@bench/admin.sh
 
 $(BUILD)/bench/mvbench: bench/mvbench.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
@@ -174,10 +222,11 @@ $(ASAN_CORE): $(ASAN_CORE_O)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) Makefile
+$(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) $(OPENAPI_H) Makefile
 	@rm -rf $(ASAN_MOD) && mkdir -p $(ASAN_MOD)
 	@cp --parents $(HTTPD_SRC) $(HEADERS) $(ASAN_MOD)/
 	cd $(ASAN_MOD) && $(APXS) -S CC=$(ASAN_CC) -c -n $(MODULE) -Iinclude \
+	    -I$(CURDIR)/$(BUILD) \
 	    -I/usr/include/postgresql -Wc,-std=gnu11 \
 	    $(foreach w,$(WARN) $(ASAN_FLAGS),-Wc,$(w)) \
 	    -Wl,-fsanitize=address,undefined \

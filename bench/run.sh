@@ -459,6 +459,16 @@ run_scan() {
         scan_check scan "$OKS" "$CONNS"
     WARM_OPTS=(); RUN_OPTS=()
 }
+# The same with a fresh Idempotency-Key per request: the key's
+# transaction (claim, store, commit) measured in the same run.
+run_scan_key() {
+    scan_coupons scan_key
+    WARM_OPTS=("coupons=$T/scan_key.warm.coupons")
+    RUN_OPTS=("coupons=$T/scan_key.run.coupons")
+    wrk_run scan_key / scan_key "tokens=$T/tokens" "device=$DEVICE" \
+        "gps=$GPS" && scan_check scan_key "$OKS" "$CONNS"
+    WARM_OPTS=(); RUN_OPTS=()
+}
 run_node_health() { SERVER=$NODE_URL wrk_run node_health /health get; }
 run_node_scan() {
     scan_coupons node_scan
@@ -513,7 +523,7 @@ RUNS=()
 NODE_RUNS=(); [ -n "$NODE_URL" ] && NODE_RUNS=(node_)
 want health && RUNS+=(floor floor_walk health ${NODE_RUNS:+node_health})
 want me && RUNS+=(me)
-want scan && RUNS+=(scan scan_pg scan_naive ${NODE_RUNS:+node_scan})
+want scan && RUNS+=(scan scan_key scan_pg scan_naive ${NODE_RUNS:+node_scan})
 want wallet && RUNS+=(wallet wallet_pg ${NODE_RUNS:+node_wallet})
 want login && RUNS+=(login login_ceiling)
 want wallet && ! probe GET "/users/$first_id/wallet?before=$BEFORE" \
@@ -634,6 +644,7 @@ LABEL[floor_walk]="floor: constant handler, with the directory walk"
 LABEL[health]="GET /health"
 LABEL[me]="GET /me"
 LABEL[scan]="POST /scan"
+LABEL[scan_key]="POST /scan + Idempotency-Key"
 LABEL[scan_pg]="pgbench: the module's statement (MV_SQL_SCAN_REDEEM)"
 LABEL[scan_naive]="pgbench: naive 6-statement transaction"
 LABEL[wallet]="GET /users/{id}/wallet"
@@ -691,6 +702,7 @@ fi
     echo "|---|---|---|---|"
     if want scan; then
         echo "| POST /scan ÷ pgbench, module's statement | $(ratio_rounds scan scan_pg | med3 2) | ≥ 0.9 | $(ratio_rounds scan scan_pg | holds ge 0.9) |"
+        echo "| POST /scan + Idempotency-Key ÷ POST /scan | $(ratio_rounds scan_key scan | med3 2) | – | |"
         echo "| POST /scan ÷ pgbench, naive transaction | $(ratio_rounds scan scan_naive | med3 2) | – | |"
         echo "| PostgreSQL CPU per scan, module ÷ pgbench | $(cpu_ratio_rounds scan scan_pg | med3 2) | ≤ 1.1 | $(cpu_ratio_rounds scan scan_pg | holds le 1.1) |"
     fi

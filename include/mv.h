@@ -7,7 +7,8 @@
  * after the file it declares: mv_config.h (config.c), mv_dispatch.h
  * (dispatch.c: the request and routes), mv_http.h (http.c: replies, body
  * fields, credentials, and the return conventions), mv_db.h (db.c),
- * mv_ratelimit.h (ratelimit.c), mv_lockout.h (lockout.c).
+ * mv_ratelimit.h (ratelimit.c), mv_lockout.h (lockout.c),
+ * mv_idempotency.h (idempotency.c).
  */
 #ifndef MV_H
 #define MV_H
@@ -31,6 +32,7 @@ extern module AP_MODULE_DECLARE_DATA mocaverse_module;
 #include "mv_db.h"
 #include "mv_dispatch.h"
 #include "mv_http.h"
+#include "mv_idempotency.h"
 #include "mv_lockout.h"
 #include "mv_ratelimit.h"
 

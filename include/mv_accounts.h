@@ -55,11 +55,25 @@ int mv_accounts_reply_invite(mv_req *q, mv_invite_result res);
  */
 int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id);
 
+/* -------------------------------------------------------------- accounts */
+
+/*
+ * Whether the bearer's account (q->user_id) may act: 1 when it exists and
+ * is not disabled, 0 when not (answer 401), -1 on a database failure.
+ * Every route that takes an access token asks this before its handler
+ * runs (dispatch.c), so a disable applies from its commit on.
+ */
+int mv_accounts_user_active(mv_req *q);
+
+/* 403 account_disabled: the credential was right, but an operator
+ * disabled the account (or it was deleted meanwhile). */
+int mv_accounts_reply_disabled(mv_req *q);
+
 /* ----------------------------------------------------------------- tokens */
 
 typedef enum {
     MV_TOKENS_OK,
-    MV_TOKENS_NO_USER, /* the user does not exist (any more) */
+    MV_TOKENS_NO_USER, /* the user does not exist (any more) or is disabled */
     MV_TOKENS_ERROR    /* reply with mv_reply_db_error */
 } mv_tokens_result;
 
@@ -75,10 +89,11 @@ mv_tokens_result mv_accounts_issue_tokens(mv_req *q, apr_int64_t user_id,
 
 /*
  * Exchanges a refresh token for a new one in the same family (one
- * statement: exactly one of several concurrent exchanges of a token
- * succeeds) and sets *out to the token response.  MV_TOKENS_NO_USER means
- * the token is unknown, rotated, revoked or expired; a token presented
- * after its rotation also revokes its family (RFC 9700 §4.14).
+ * statement) and sets *out to the token response.  A token rotated less
+ * than MocaverseRefreshReuseInterval seconds ago gets another successor
+ * in the same family.  MV_TOKENS_NO_USER means the token is unknown,
+ * revoked, expired or rotated longer ago than that; the last also revokes
+ * its family (RFC 9700 §4.14).
  */
 mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out);

@@ -139,13 +139,14 @@ typedef enum {
 
 /*
  * Keys for one purpose each, derived from the JWT secret (mv_derive_key)
- * once at start; the stored hashes of rate-limit buckets, lockout accounts
- * and one-time codes are made under them.
+ * once at start; the stored hashes of rate-limit buckets, lockout accounts,
+ * one-time codes and Idempotency-Key scopes and bodies are made under them.
  */
 typedef struct {
     unsigned char rate_limit[MV_DERIVED_KEY_LEN];
     unsigned char lockout[MV_DERIVED_KEY_LEN];
     unsigned char otp[MV_DERIVED_KEY_LEN];
+    unsigned char idempotency[MV_DERIVED_KEY_LEN];
 } mv_purpose_keys;
 
 typedef struct {

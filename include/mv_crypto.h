@@ -75,6 +75,9 @@ int mv_password_verify(const char *hash, const char *pw, size_t pwlen);
 #define MV_RATELIMIT_KEY_LABEL "mod_mocaverse rate limit v1"
 /* Label of the key under which one-time codes are hashed for storage. */
 #define MV_OTP_KEY_LABEL "mod_mocaverse one-time code v1"
+/* Label of the key under which Idempotency-Key scopes and request bodies
+ * are hashed for storage. */
+#define MV_IDEMPOTENCY_KEY_LABEL "mod_mocaverse idempotency v1"
 
 /* Writes HMAC-SHA256(secret, label) into out: a key for one purpose,
  * independent of the keys for other labels and of the secret's use as

@@ -41,10 +41,27 @@ void mv_db_release(mv_db *db);
  * caller stops and replies; the transaction is rolled back by the cleanup.
  */
 PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params);
-/* BEGIN / COMMIT / ROLLBACK.  0 on success, -1 on failure. */
+/*
+ * The same, but the statement is not prepared: it is planned with the
+ * values of its parameters at every run.  For statements whose best plan
+ * depends on them (optional filters, LIKE prefixes): a prepared statement
+ * may switch to a generic plan that cannot use the filters' indexes.
+ */
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params);
+/*
+ * BEGIN / COMMIT / ROLLBACK.  0 on success, -1 on failure.  BEGIN inside
+ * a transaction makes a savepoint; COMMIT releases it and ROLLBACK goes
+ * back to it (the outer transaction goes on).  So a handler's own
+ * transaction works alone and inside an Idempotency-Key's.
+ */
 int mv_db_begin(mv_db *db);
 int mv_db_commit(mv_db *db);
 void mv_db_rollback(mv_db *db);
+/* Ends every level of the open transaction with a ROLLBACK. */
+void mv_db_rollback_all(mv_db *db);
+/* How many transaction levels are open: 0 none, 1 BEGIN, more savepoints. */
+int mv_db_in_transaction(const mv_db *db);
 /* SQLSTATE of the last failure ("" if none, e.g. a lost connection). */
 const char *mv_db_sqlstate(const mv_db *db);
 /* 1 when the last failure was a unique violation (SQLSTATE 23505). */

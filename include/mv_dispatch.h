@@ -21,6 +21,11 @@ typedef int (*mv_handler_fn)(mv_req *q);
 #define MV_BEARER 0x02 /* a valid access token sets q->user_id */
 #define MV_ADMIN 0x04  /* the admin key sets q->is_admin */
 /* MV_BEARER | MV_ADMIN: either one is enough. */
+/* Accepts Idempotency-Key: after the body is parsed, the dispatcher calls
+ * mv_idempotency_claim_or_reply (mv_idempotency.h).  For state-changing routes
+ * with MV_BEARER or MV_ADMIN (keys are scoped to the caller) whose answer holds
+ * no credential (a token response must never be stored). */
+#define MV_IDEMPOTENT 0x08
 
 typedef struct {
     const char *method;
@@ -45,16 +50,22 @@ struct mv_req {
     apr_int64_t user_id; /* 0 unless a bearer token was accepted */
     int is_admin;
     mv_db *db;
+    struct mv_idem *idem; /* a claimed Idempotency-Key (idempotency.c) */
 };
 
 /* Route groups, one per handler file, each ending with a NULL method. */
 extern const mv_route mv_system_routes[];
-extern const mv_route mv_auth_routes[];   /* handle_auth.c */
-extern const mv_route mv_invite_routes[]; /* handle_invites.c */
-extern const mv_route mv_otp_routes[];    /* handle_otp.c */
-extern const mv_route mv_coupon_routes[]; /* handle_coupons.c */
-extern const mv_route mv_scan_routes[];   /* handle_scan.c */
-extern const mv_route mv_wallet_routes[]; /* handle_wallet.c */
+extern const mv_route mv_auth_routes[];         /* handle_auth.c */
+extern const mv_route mv_invite_routes[];       /* handle_invites.c */
+extern const mv_route mv_otp_routes[];          /* handle_otp.c */
+extern const mv_route mv_coupon_routes[];       /* handle_coupons.c */
+extern const mv_route mv_scan_routes[];         /* handle_scan.c */
+extern const mv_route mv_wallet_routes[];       /* handle_wallet.c */
+extern const mv_route mv_admin_invite_routes[]; /* handle_admin_invites.c */
+extern const mv_route mv_admin_user_routes[];   /* handle_admin_users.c */
+extern const mv_route mv_admin_batch_routes[];  /* handle_admin_batches.c */
+extern const mv_route
+    mv_admin_analytics_routes[]; /* handle_admin_analytics.c */
 
 int mv_dispatch(request_rec *r);
 /* Registers the dispatcher's filter (register_hooks). */

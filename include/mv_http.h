@@ -16,14 +16,17 @@
  *   enum when the caller must tell several outcomes apart, and never
  *   replies.
  * A reply of 4xx or 5xx also rolls back a transaction still open
- * (mv_db_rollback), so no error path has to remember it.
+ * (mv_db_rollback_all), so no error path has to remember it; while an
+ * Idempotency-Key is claimed, the reply goes through
+ * mv_idempotency_reply first, which stores it or rolls back.
  */
 
 /* ---------------------------------------------------------------- replies */
 
 /*
  * Every reply goes through these.  They set the status, the JSON content
- * type and the body, and return OK, so a handler ends with
+ * type, Cache-Control: no-store (unless the handler set a Cache-Control)
+ * and the body, and return OK, so a handler ends with
  * `return mv_reply_...(...)`.
  */
 int mv_reply_json(mv_req *q, int status, json_t *body); /* steals body */
@@ -70,6 +73,24 @@ int mv_body_time(mv_req *q, const char *field, int required, apr_time_t *out);
 /* RFC 3339 UTC with a Z ("2026-11-21T14:03:00Z"), from p; NULL outside
  * years 0001-9999 (never for a time mv_body_time accepted). */
 const char *mv_time_format(apr_pool_t *p, apr_time_t t);
+
+/* ---------------------------------------------------------- query string */
+
+/*
+ * Query-string readers.  Each records a problem with mv_invalid (400
+ * validation_failed once the handler checks mv_has_invalid) for a value
+ * that is malformed, repeated or out of range.
+ *
+ * mv_query_int: 1 and *out set for an integer in [1, max]; 0 when absent
+ * or invalid.  mv_query_text: the decoded value (r->pool), NULL when
+ * absent or invalid (at most max bytes).  mv_query_time: 1 and *out
+ * (microseconds) for an RFC 3339 time.  mv_query_choice: the index of the
+ * value in the NULL-terminated choices, -1 when absent or not one of them.
+ */
+int mv_query_int(mv_req *q, const char *name, long long max, long long *out);
+const char *mv_query_text(mv_req *q, const char *name, apr_size_t max);
+int mv_query_time(mv_req *q, const char *name, apr_time_t *out);
+int mv_query_choice(mv_req *q, const char *name, const char *const *choices);
 
 /* ------------------------------------------------------------------ auth */
 

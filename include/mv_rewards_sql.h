@@ -23,15 +23,23 @@
  *   $4  gps, text or NULL
  *
  * One row (points, balance, scan_id) when redeemed; no row when the coupon
- * is unknown, already redeemed or expired (MV_SQL_SCAN_STATUS says which).
- * A user id that no longer exists fails with SQLSTATE 23503.
+ * is unknown, already redeemed, void or expired, or when the user does not
+ * exist or is disabled (MV_SQL_SCAN_STATUS says which).
+ *
+ * The user row is read FOR KEY SHARE (the lock the foreign keys of scans
+ * and ledger take anyway), and disabling a user locks it FOR UPDATE
+ * (handle_admin_users.c): a redemption racing a disable either commits
+ * first or waits, re-reads the row, finds it disabled and takes nothing.
  */
 #define MV_SQL_SCAN_REDEEM                                                     \
-    "WITH c AS ("                                                              \
-    " UPDATE coupons SET redeemed_at = now(), redeemed_by = $2"                \
-    " WHERE token = $1::uuid AND redeemed_at IS NULL"                          \
+    "WITH u AS MATERIALIZED ("                                                 \
+    " SELECT id FROM users WHERE id = $2::bigint AND disabled_at IS NULL"      \
+    " FOR KEY SHARE),"                                                         \
+    " c AS ("                                                                  \
+    " UPDATE coupons SET redeemed_at = now(), redeemed_by = u.id FROM u"       \
+    " WHERE token = $1::uuid AND redeemed_at IS NULL AND voided_at IS NULL"    \
     " AND (expires_at IS NULL OR expires_at > now())"                          \
-    " RETURNING id, points),"                                                  \
+    " RETURNING coupons.id, points),"                                          \
     " s AS ("                                                                  \
     " INSERT INTO scans (coupon_id, user_id, device_id, gps)"                  \
     " SELECT id, $2, $3, $4 FROM c RETURNING id),"                             \
@@ -51,15 +59,24 @@
  * Why a redemption returned no row (only run then).
  *
  *   $1  coupon token, canonical UUID text
+ *   $2  the caller's user id (bigint)
  *
- * No row: unknown token.  Else (redeemed, expired) booleans as "t"/"f";
- * redeemed wins over expired.
+ * One row (user active, coupon found, redeemed, void, expired): booleans
+ * as "t"/"f".  An inactive user wins, then an unknown token, then
+ * redeemed, void and expired in this order.  Then the caller's own scan
+ * of the coupon (id and points) when the caller is who redeemed it, NULLs
+ * otherwise: nothing about another user.
  */
 #define MV_SQL_SCAN_STATUS                                                     \
-    "SELECT redeemed_at IS NOT NULL,"                                          \
-    " expires_at IS NOT NULL AND expires_at <= now()"                          \
-    " FROM coupons WHERE token = $1::uuid"
-#define MV_SQL_SCAN_STATUS_NPARAMS 1
+    "SELECT EXISTS (SELECT 1 FROM users WHERE id = $2::bigint"                 \
+    " AND disabled_at IS NULL), c.id IS NOT NULL,"                             \
+    " c.redeemed_at IS NOT NULL,"                                              \
+    " c.voided_at IS NOT NULL,"                                                \
+    " c.expires_at IS NOT NULL AND c.expires_at <= now(), s.id, l.amount"      \
+    " FROM (SELECT 1) one LEFT JOIN coupons c ON c.token = $1::uuid"           \
+    " LEFT JOIN scans s ON s.coupon_id = c.id AND s.user_id = $2::bigint"      \
+    " LEFT JOIN ledger l ON l.scan_id = s.id"
+#define MV_SQL_SCAN_STATUS_NPARAMS 2
 
 /*
  * A wallet page: the maintained balance and up to $3 ledger entries older

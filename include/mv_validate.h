@@ -49,6 +49,20 @@ mv_password_check mv_password_check_policy(const char *s, size_t len);
  * *out untouched. Used for path ids like /users/{id}. */
 int mv_parse_id(const char *s, long long max, long long *out);
 
+/* An Idempotency-Key is 1..255 printable ASCII characters. */
+#define MV_IDEMPOTENCY_KEY_MAX 255
+
+/*
+ * Reads an Idempotency-Key header value: bare, as Stripe's clients send
+ * it (1..255 characters 0x20..0x7E), or as the quoted string of RFC 8941
+ * that draft-ietf-httpapi-idempotency-key-header names (a value starting
+ * with '"': printable characters, '\' escaping only '"' and '\', a
+ * closing '"' last), whose unescaped text is the key.  Writes the key and
+ * a NUL into out (outsz > MV_IDEMPOTENCY_KEY_MAX) and returns its length,
+ * or returns -1 for an empty, over-long or malformed value.
+ */
+int mv_idempotency_key_parse(const char *in, char *out, size_t outsz);
+
 /* ------------------------------------------ identifiers and destinations */
 
 /* Normalises user input: drops spaces and '-', uppercases ASCII letters;

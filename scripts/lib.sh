@@ -117,13 +117,44 @@ new_secret() {
     (umask 077; head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$1")
 }
 
+# served_dir DIR: where files served beside the API live for the httpd
+# whose directory is DIR: DIR itself, or, when httpd's children (www-data,
+# started as root) cannot enter it (a checkout under a 0700 directory), a
+# directory under /var/tmp named after it.
+served_dir() {
+    local dir=$1
+    if is_root && ! runuser -u www-data -- test -x "$dir" 2>/dev/null; then
+        echo "/var/tmp/mocaverse-www-$(printf %s "$dir" | md5sum | cut -c1-12)"
+    else
+        echo "$dir"
+    fi
+}
+
+# reference_page DIR: the API reference page (console/api) and Swagger
+# UI's files from build/ (make openapi-tools, when installed), copied to
+# DIR, readable by httpd's children.
+reference_page() {
+    local dir=$1 f
+    local swagger="$MV_ROOT/build/openapi-tools/node_modules/swagger-ui-dist"
+    rm -rf "$dir"; mkdir -p "$dir/swagger-ui"
+    cp "$MV_ROOT"/console/api/* "$dir/"
+    for f in swagger-ui-bundle.js swagger-ui.css; do
+        [ -f "$swagger/$f" ] && cp "$swagger/$f" "$dir/swagger-ui/"
+    done
+    chmod -R a+rX "$dir"
+}
+
 # httpd_conf DIR PORT PGPORT [EXTRA_CONF]: writes DIR/httpd.conf from
 # conf/httpd.conf.in; EXTRA_CONF is included at the end when given.
 httpd_conf() {
-    local dir=$1 port=$2 pgport=$3 extra=${4:-}
+    local dir=$1 port=$2 pgport=$3 extra=${4:-} www
     mkdir -p "$dir/htdocs"
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
+    www=$(served_dir "$dir")
+    mkdir -p "$www"; chmod 755 "$www"
+    reference_page "$www/console/api"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
+        -e "s|@WWW@|$www|g" \
         -e "s|@MODULE@|$MV_MODULE|g" \
         -e "s|@MODULES@|$HTTPD_MODULES|g" \
         "$MV_ROOT/conf/httpd.conf.in" >"$dir/httpd.conf"

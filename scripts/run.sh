@@ -45,6 +45,8 @@ mod_mocaverse is running at $url  (PostgreSQL on 127.0.0.1:$pgport, db $MV_DB,
   JWT secret: var/jwt.secret    admin key: $(cat "$VAR/admin.key")
   error log:  var/error.log     stop with: make stop
 
+API reference: $url/console/api/   (the document: $url/openapi.json)
+
 Try:
   curl -s $url/health
 MSG

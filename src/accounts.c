@@ -157,6 +157,30 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
     return -1;
 }
 
+/* -------------------------------------------------------------- accounts */
+
+static const mv_stmt STMT_USER_ACTIVE = {
+    "mv_user_active", 1,
+    "SELECT 1 FROM users WHERE id = $1::bigint AND disabled_at IS NULL"};
+
+int mv_accounts_reply_disabled(mv_req *q)
+{
+    return mv_reply_error(q, HTTP_FORBIDDEN, "account_disabled",
+                          "This account has been disabled.");
+}
+
+int mv_accounts_user_active(mv_req *q)
+{
+    const char *params[1] = {mv_int_param(q, q->user_id)};
+    PGresult *res;
+
+    if (!mv_db_get(q) ||
+        !(res = mv_db_exec(q->db, &STMT_USER_ACTIVE, params))) {
+        return -1;
+    }
+    return mv_db_rows(res) == 1;
+}
+
 /* ----------------------------------------------------------------- tokens */
 
 /*
@@ -165,7 +189,8 @@ int mv_accounts_give_invite_code(mv_req *q, apr_int64_t user_id)
  */
 static const mv_stmt STMT_TOKENS_ISSUE = {
     "mv_tokens_issue", 3,
-    "WITH u AS (SELECT id, email, phone FROM users WHERE id = $1),"
+    "WITH u AS (SELECT id, email, phone FROM users"
+    "           WHERE id = $1 AND disabled_at IS NULL),"
     " f AS (INSERT INTO refresh_families (user_id, expires_at)"
     "       SELECT id, now() + $2::bigint * interval '1 second' FROM u"
     "       RETURNING id),"
@@ -177,16 +202,22 @@ static const mv_stmt STMT_TOKENS_ISSUE = {
 
 /*
  * Rotation in one statement: the presented token, if current and in a
- * live family, is marked rotated (its row lock lets one concurrent
- * exchange win; the others re-check rotated_at and match nothing) and its
- * successor is inserted in the same family, whose expiry does not move.
+ * live family, is marked rotated and its successor is inserted in the
+ * same family, whose expiry does not move.  A token rotated less than $3
+ * seconds ago (MocaverseRefreshReuseInterval; 0 never) counts as current
+ * too and gets another successor, its rotation time unchanged: two tabs,
+ * a double click or a retry after a lost answer each get a pair.  The row
+ * lock makes concurrent exchanges queue; each re-checks the condition on
+ * the row the one before it left.
  */
 static const mv_stmt STMT_TOKENS_ROTATE = {
-    "mv_tokens_rotate", 2,
+    "mv_tokens_rotate", 3,
     "WITH old AS ("
-    "   UPDATE refresh_tokens t SET rotated_at = now()"
+    "   UPDATE refresh_tokens t SET rotated_at = coalesce(t.rotated_at, now())"
     "     FROM refresh_families f"
-    "    WHERE t.token_hash = $1 AND t.rotated_at IS NULL"
+    "    WHERE t.token_hash = $1"
+    "      AND (t.rotated_at IS NULL OR ($3::bigint > 0 AND t.rotated_at >"
+    "           now() - $3::bigint * interval '1 second'))"
     "      AND f.id = t.family_id AND f.revoked_at IS NULL"
     "      AND f.expires_at > now()"
     "   RETURNING t.family_id, f.user_id),"
@@ -194,7 +225,7 @@ static const mv_stmt STMT_TOKENS_ROTATE = {
     "         SELECT family_id, $2 FROM old RETURNING family_id)"
     " SELECT u.id, u.email, u.phone, c.code, c.remaining"
     "   FROM old JOIN new USING (family_id)"
-    "   JOIN users u ON u.id = old.user_id"
+    "   JOIN users u ON u.id = old.user_id AND u.disabled_at IS NULL"
     "   LEFT JOIN invite_codes c ON c.owner_id = u.id"};
 
 /* A rotated token presented again: its whole family is revoked. */
@@ -313,8 +344,15 @@ int mv_accounts_reply_tokens(mv_req *q, apr_int64_t user_id, json_t *extra)
     json_t *body = NULL;
 
     mv_json_pool(q->r->pool, extra);
-    if (mv_accounts_issue_tokens(q, user_id, &body) != MV_TOKENS_OK ||
-        mv_db_commit(q->db) != 0) {
+    switch (mv_accounts_issue_tokens(q, user_id, &body)) {
+    case MV_TOKENS_OK:
+        break;
+    case MV_TOKENS_NO_USER:
+        return mv_accounts_reply_disabled(q);
+    default:
+        return mv_reply_db_error(q);
+    }
+    if (mv_db_commit(q->db) != 0) {
         json_decref(body);
         return mv_reply_db_error(q);
     }
@@ -333,7 +371,7 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
                                             json_t **out)
 {
     char next[MV_OPAQUE_TOKEN_LEN + 1];
-    const char *params[2];
+    const char *params[3];
     mv_tokens_result st;
     PGresult *res;
 
@@ -346,13 +384,16 @@ mv_tokens_result mv_accounts_rotate_refresh(mv_req *q, const char *token,
     mv_opaque_token(next);
     params[0] = token_hash(q, token);
     params[1] = token_hash(q, next);
+    params[2] = mv_int_param(q, q->cfg->refresh_reuse_interval);
     st = tokens_from(q, mv_db_exec(q->db, &STMT_TOKENS_ROTATE, params), next,
                      out);
     if (st != MV_TOKENS_NO_USER) {
         return st;
     }
-    /* Unknown, expired, revoked, or rotated before: only the last is a
-     * reuse, which revokes the family, newest token included. */
+    /* Unknown, expired, revoked, or rotated before the reuse interval:
+     * only the last is a reuse, which revokes the family, newest token
+     * included.  (A statement whose answer was lost is never run again
+     * (db.c), so a retry is this client's, and the interval covers it.) */
     if (!(res = mv_db_exec(q->db, &STMT_TOKENS_REUSED, params))) {
         return MV_TOKENS_ERROR;
     }

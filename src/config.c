@@ -154,6 +154,7 @@ static const mv_purpose_keys *derive_keys(const mv_secret *secret,
     mv_derive_key(s, secret->len, MV_RATELIMIT_KEY_LABEL, k->rate_limit);
     mv_derive_key(s, secret->len, MV_LOCKOUT_KEY_LABEL, k->lockout);
     mv_derive_key(s, secret->len, MV_OTP_KEY_LABEL, k->otp);
+    mv_derive_key(s, secret->len, MV_IDEMPOTENCY_KEY_LABEL, k->idempotency);
     apr_pool_cleanup_register(p, k, clear_purpose_keys, apr_pool_cleanup_null);
     return k;
 }

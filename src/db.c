@@ -13,9 +13,17 @@
  *   which backend process; a new backend (reconnect) starts afresh;
  * - a request never returns a connection to the pool inside a
  *   transaction: a request-pool cleanup rolls back whatever is open;
- * - a connection lost before a transaction started is re-established
- *   once and the statement retried, so the first request after a
- *   database restart succeeds.
+ * - a statement is never sent twice.  Before anything is sent on a
+ *   connection outside a transaction, the connection is checked
+ *   (conn_found_dead: closed by the server, or input waiting on an idle
+ *   connection); one found dead is re-established first, so the first
+ *   request after a database restart succeeds.  Once a statement (or
+ *   COMMIT) has been sent, a lost reply is final: the server may have run
+ *   it, so the request answers 503 and the client decides, with its
+ *   Idempotency-Key where the route takes one;
+ * - mv_db_begin inside an open transaction makes a savepoint, so a
+ *   handler's own transaction nests inside the one an Idempotency-Key
+ *   opened (idempotency.c) and its rollback undoes only its own work.
  */
 #include "mv.h"
 
@@ -25,6 +33,8 @@
 #include "mod_dbd.h"
 
 #include "mv_json.h"
+
+#include <poll.h>
 
 #define SQLSTATE_UNIQUE_VIOLATION "23505"
 #define SQLSTATE_DUPLICATE_PREPARED "42P05"
@@ -51,8 +61,8 @@ struct mv_db {
     ap_dbd_t *borrowed; /* mv_db_borrow's connection until released */
     PGconn *conn;
     conn_state *state;
-    int in_tx;
-    int failed; /* a statement of this transaction failed */
+    int in_tx;  /* open transaction levels: 1 = BEGIN, more = savepoints */
+    int failed; /* a statement of the innermost level failed */
     int lost;   /* the connection is gone */
     const char *sqlstate;
 };
@@ -102,7 +112,44 @@ static int reconnect(mv_db *db)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
                   "MV0102: database connection lost, reconnecting");
     PQreset(db->conn);
+    db->lost = db->failed = 0;
     return session_ensure(db);
+}
+
+/*
+ * 1 if the idle connection cannot carry a statement: libpq already knows
+ * it is broken, or the server sent something while it was idle (a server
+ * that terminates a backend says so, then closes).  Nothing has been sent,
+ * so replacing such a connection can never run a statement twice.
+ */
+static int conn_found_dead(mv_db *db)
+{
+    struct pollfd p = {PQsocket(db->conn), POLLIN, 0};
+
+    if (PQstatus(db->conn) != CONNECTION_OK || p.fd < 0) {
+        return 1;
+    }
+    return poll(&p, 1, 0) != 0;
+}
+
+/*
+ * Before sending outside a transaction: replaces a connection found dead.
+ * Inside a transaction a dead connection took the transaction with it, so
+ * it is only reported.  0 when the connection is fit to send on.
+ */
+static int conn_ready(mv_db *db)
+{
+    if (db->lost) {
+        return -1;
+    }
+    if (!conn_found_dead(db)) {
+        return 0;
+    }
+    if (db->in_tx) {
+        db->lost = 1;
+        return -1;
+    }
+    return reconnect(db);
 }
 
 /* Rolls back whatever the request left open before mod_dbd takes the
@@ -170,7 +217,7 @@ static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd, int borrowed,
     }
     db->state = state;
     apr_pool_cleanup_register(r->pool, db, done, apr_pool_cleanup_null);
-    if (session_ensure(db) != 0 && reconnect(db) != 0) {
+    if (conn_ready(db) != 0 || session_ensure(db) != 0) {
         return NULL;
     }
     return db;
@@ -211,10 +258,16 @@ static void record_failure(mv_db *db, const mv_stmt *st, PGresult *res)
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg =
         res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *severity =
+        res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
     int unique;
 
     db->sqlstate = apr_pstrdup(db->r->pool, state ? state : "");
-    db->lost = PQstatus(db->conn) != CONNECTION_OK;
+    /* A FATAL error (a terminated backend, a shutdown) ends the session
+     * even while libpq still calls the connection good. */
+    db->lost = PQstatus(db->conn) != CONNECTION_OK ||
+               (severity &&
+                (!strcmp(severity, "FATAL") || !strcmp(severity, "PANIC")));
     db->failed = db->in_tx;
     unique = strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
     /* No SQLSTATE when the connection is gone: then no empty field. */
@@ -249,33 +302,41 @@ static int prepare(mv_db *db, const mv_stmt *st)
     return 0;
 }
 
-PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+/* Runs st prepared, or planned for this run; see mv_db_exec. */
+static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
+                      int prepared)
 {
-    int attempt;
+    PGresult *res;
+    ExecStatusType es;
 
-    if (db->failed || db->lost) {
+    if (db->failed || conn_ready(db) != 0 ||
+        (prepared && prepare(db, st) != 0)) {
         return NULL;
     }
-    for (attempt = 0;; attempt++) {
-        PGresult *res = NULL;
-        ExecStatusType es;
-
-        if (prepare(db, st) == 0) {
-            res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
-                                 NULL, 0);
-            es = PQresultStatus(res);
-            if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
-                apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
-                                          apr_pool_cleanup_null);
-                return res;
-            }
-            record_failure(db, st, res);
-        }
-        if (attempt > 0 || db->in_tx || !db->lost || reconnect(db) != 0) {
-            return NULL;
-        }
-        db->lost = 0;
+    /* Sent once: a failure from here on is never retried (see above). */
+    res = prepared ? PQexecPrepared(db->conn, st->name, st->nparams, params,
+                                    NULL, NULL, 0)
+                   : PQexecParams(db->conn, st->sql, st->nparams, NULL, params,
+                                  NULL, NULL, 0);
+    es = PQresultStatus(res);
+    if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+        record_failure(db, st, res);
+        return NULL;
     }
+    apr_pool_cleanup_register(db->r->pool, res, result_cleanup,
+                              apr_pool_cleanup_null);
+    return res;
+}
+
+PGresult *mv_db_exec(mv_db *db, const mv_stmt *st, const char *const *params)
+{
+    return exec(db, st, params, 1);
+}
+
+PGresult *mv_db_exec_planned(mv_db *db, const mv_stmt *st,
+                             const char *const *params)
+{
+    return exec(db, st, params, 0);
 }
 
 /* Runs a transaction-control command; 0 on success. */
@@ -293,23 +354,25 @@ static int run_command(mv_db *db, const char *sql, const char *expect)
     return 0;
 }
 
+/* The savepoint of transaction level `level` (2 and up). */
+static const char *savepoint(mv_db *db, const char *verb, int level)
+{
+    return apr_psprintf(db->r->pool, "%sSAVEPOINT mv_level_%d", verb, level);
+}
+
 int mv_db_begin(mv_db *db)
 {
-    if (db->lost || db->in_tx) {
+    if (db->failed || conn_ready(db) != 0) {
         return -1;
     }
-    if (run_command(db, "BEGIN", "BEGIN") != 0) {
-        /* A connection that died while idle gets one more chance. */
-        if (!db->lost || reconnect(db) != 0) {
+    if (db->in_tx) {
+        if (run_command(db, savepoint(db, "", db->in_tx + 1), "SAVEPOINT")) {
             return -1;
         }
-        db->lost = db->failed = 0;
-        if (run_command(db, "BEGIN", "BEGIN") != 0) {
-            return -1;
-        }
+    } else if (run_command(db, "BEGIN", "BEGIN") != 0) {
+        return -1;
     }
-    db->in_tx = 1;
-    db->failed = 0;
+    db->in_tx++;
     return 0;
 }
 
@@ -321,18 +384,45 @@ int mv_db_commit(mv_db *db)
         mv_db_rollback(db);
         return -1;
     }
-    rc = run_command(db, "COMMIT", "COMMIT");
-    db->in_tx = 0;
+    if (db->in_tx > 1) {
+        rc = run_command(db, savepoint(db, "RELEASE ", db->in_tx), "RELEASE");
+    } else {
+        rc = run_command(db, "COMMIT", "COMMIT");
+    }
+    db->in_tx--;
     return rc;
 }
 
 void mv_db_rollback(mv_db *db)
 {
+    if (db->in_tx > 1 && !db->lost) {
+        /* Back to the level's savepoint: the outer level goes on. */
+        db->failed = 0;
+        if (run_command(db, savepoint(db, "ROLLBACK TO ", db->in_tx),
+                        "ROLLBACK") != 0) {
+            db->in_tx--;
+            db->failed = 1;
+            return;
+        }
+        db->in_tx--;
+        return;
+    }
     if (!db->lost && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
         PQclear(PQexec(db->conn, "ROLLBACK"));
     }
     db->in_tx = 0;
     db->failed = 0;
+}
+
+void mv_db_rollback_all(mv_db *db)
+{
+    db->in_tx = 1;
+    mv_db_rollback(db);
+}
+
+int mv_db_in_transaction(const mv_db *db)
+{
+    return db->in_tx;
 }
 
 const char *mv_db_sqlstate(const mv_db *db)

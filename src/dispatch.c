@@ -2,15 +2,22 @@
  * dispatch.c — the front door of every request: find the route (404, 405
  * with Allow), count it against its rate group (429), check the
  * credentials the route asks for (401, 403), read and parse the JSON body
- * (415, 413, 400), then run the handler.
+ * (415, 413, 400), claim an Idempotency-Key (idempotency.c), then run the
+ * handler.
  */
 #include "mv.h"
+#include "mv_accounts.h"
+#include "mv_admin.h"
 #include "mv_jwt.h"
 
 /* Every route group of the module; each ends with a NULL method. */
 static const mv_route *const route_groups[] = {
-    mv_system_routes, mv_auth_routes, mv_invite_routes, mv_otp_routes,
-    mv_coupon_routes, mv_scan_routes, mv_wallet_routes, NULL,
+    mv_system_routes,          mv_auth_routes,
+    mv_invite_routes,          mv_otp_routes,
+    mv_coupon_routes,          mv_scan_routes,
+    mv_wallet_routes,          mv_admin_invite_routes,
+    mv_admin_user_routes,      mv_admin_batch_routes,
+    mv_admin_analytics_routes, NULL,
 };
 
 typedef enum { FOUND, WRONG_METHOD, NOT_FOUND } lookup_result;
@@ -275,11 +282,29 @@ static int authorize_or_reply(mv_req *q)
     return 0;
 }
 
+/* A bearer whose account was disabled or deleted since the token was
+ * signed: replies 401 (or the database error) and returns nonzero. */
+static int account_refused_or_reply(mv_req *q)
+{
+    int active;
+
+    if (!q->user_id || q->is_admin) {
+        return 0;
+    }
+    if ((active = mv_accounts_user_active(q)) < 0) {
+        mv_reply_db_error(q);
+        return 1;
+    }
+    return active ? 0
+                  : refuse(q, HTTP_UNAUTHORIZED, "unauthorized",
+                           "A valid access token is required.");
+}
+
 int mv_dispatch(request_rec *r)
 {
     mv_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path, *allow, *method;
-    int per_user;
+    int per_user, rc;
 
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config, &mocaverse_module);
@@ -301,15 +326,22 @@ int mv_dispatch(request_rec *r)
     /*
      * Per-IP groups count every routed request, so guessing tokens or keys
      * is limited too; the per-user group counts once the user is known.
-     * Credentials before the body: a body is read only for callers who may
-     * send it.
+     * A bearer's account is checked (disabled, deleted) after the limiter,
+     * so a flood costs no database read.  Credentials before the body: a
+     * body is read only for callers who may send it.
      */
     per_user = q->route->rate_group != MV_RL_NONE &&
                mv_rl_groups[q->route->rate_group].per_user;
     if ((!per_user && mv_ratelimit_or_reply(q)) || authorize_or_reply(q) ||
-        (per_user && mv_ratelimit_or_reply(q)) ||
-        ((q->route->flags & MV_BODY) && parse_body_or_reply(q))) {
+        (per_user && mv_ratelimit_or_reply(q)) || account_refused_or_reply(q) ||
+        ((q->route->flags & MV_BODY) && parse_body_or_reply(q)) ||
+        ((q->route->flags & MV_IDEMPOTENT) &&
+         mv_idempotency_claim_or_reply(q))) {
         return OK;
     }
-    return q->route->handler(q);
+    rc = q->route->handler(q);
+    if (mv_audit_wanted(q)) {
+        mv_audit_refused(q);
+    }
+    return rc;
 }

@@ -192,8 +192,8 @@ static int login_with_email(mv_req *q)
     switch (mv_accounts_issue_tokens(q, user_id, &body)) {
     case MV_TOKENS_OK:
         return mv_reply_json(q, HTTP_OK, body);
-    case MV_TOKENS_NO_USER: /* deleted since the lookup */
-        return login_failed(q);
+    case MV_TOKENS_NO_USER: /* disabled, or deleted since the lookup */
+        return mv_accounts_reply_disabled(q);
     default:
         return mv_reply_db_error(q);
     }

@@ -9,7 +9,7 @@
  * token that collides with an existing one makes the whole batch start
  * again with fresh tokens.
  */
-#include "mv.h"
+#include "mv_admin.h"
 #include "mv_crypto.h"
 #include "mv_validate.h"
 
@@ -108,6 +108,10 @@ static apr_int64_t batch_insert(mv_req *q, mv_db *db, const coupon_batch *b,
         mv_db_rollback(db);
         return 0;
     }
+    if (mv_audit_ok(q, cp[0]) != 0) {
+        mv_db_rollback(db);
+        return -1;
+    }
     return mv_db_commit(db) == 0 ? apr_atoi64(cp[0]) : -1;
 }
 
@@ -154,6 +158,7 @@ static int generate(mv_req *q)
 }
 
 const mv_route mv_coupon_routes[] = {
-    {"POST", "/coupons/generate", generate, MV_ADMIN | MV_BODY, MV_RL_API},
+    {"POST", "/coupons/generate", generate, MV_ADMIN | MV_BODY | MV_IDEMPOTENT,
+     MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -4,6 +4,7 @@
  * code and what became of it).
  */
 #include "mv_accounts.h"
+#include "mv_admin.h"
 #include "mv_crypto.h"
 #include "mv_validate.h"
 
@@ -72,7 +73,10 @@ static json_t *insert_root_codes(mv_req *q, mv_db *db, apr_int64_t count,
                       "MV0331: generated invite codes kept colliding; "
                       "MocaverseInviteCodeLength is too short");
     }
-    if (failed || need > 0 || mv_db_commit(db) != 0) {
+    if (failed || need > 0 ||
+        mv_audit_ok(q, apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT " codes",
+                                    count)) != 0 ||
+        mv_db_commit(db) != 0) {
         mv_db_rollback(db);
         json_decref(codes);
         return NULL;
@@ -144,8 +148,8 @@ static int my_invites(mv_req *q)
 }
 
 const mv_route mv_invite_routes[] = {
-    {"POST", "/admin/invite-codes", create_root_codes, MV_ADMIN | MV_BODY,
-     MV_RL_API},
+    {"POST", "/admin/invite-codes", create_root_codes,
+     MV_ADMIN | MV_BODY | MV_IDEMPOTENT, MV_RL_API},
     {"GET", "/invites/me", my_invites, MV_BEARER, MV_RL_API},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

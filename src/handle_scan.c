@@ -5,16 +5,18 @@
  * coupon is taken at most once whatever the concurrency, across every
  * process and host sharing the database, and its scan row, ledger credit
  * and balance change commit together.  Only when it returns no row does a
- * second, read-only query say why (404, 409 or 410).
+ * second, read-only query say why (404, 409 or 410).  With an
+ * Idempotency-Key (idempotency.c) the statement runs inside the key's
+ * transaction, so the answer is stored with the redemption.
  */
 #include "mv.h"
 #include "mv_crypto.h"
+#include "mv_json.h"
 #include "mv_validate.h"
 #include "mv_rewards_sql.h"
 
 #define SCAN_DEVICE_ID_MAX 128 /* code points */
 #define SCAN_GPS_MAX 256       /* bytes of its text form */
-#define SQLSTATE_FOREIGN_KEY "23503"
 
 static const mv_stmt STMT_REDEEM = {
     "mv_scan_redeem", MV_SQL_SCAN_REDEEM_NPARAMS, MV_SQL_SCAN_REDEEM};
@@ -90,22 +92,44 @@ static int scan_parse(mv_req *q, const char **token, const char **device,
     return 0;
 }
 
-/* The 404/409/410 reply for a token that redeemed nothing. */
-static int scan_refused(mv_req *q, mv_db *db, const char *token)
+/*
+ * The 401/404/409/410 reply for a token that redeemed nothing.  A 409 for
+ * a coupon the caller redeemed says so, with that scan's id and points: a
+ * client that lost the 200 of its first try still learns its outcome.
+ */
+static int scan_refused(mv_req *q, mv_db *db, const char *token,
+                        const char *user)
 {
-    const char *params[] = {token};
+    const char *params[] = {token, user};
     PGresult *res = mv_db_exec(db, &STMT_STATUS, params);
 
     if (!res) {
         return mv_reply_db_error(q);
     }
-    if (mv_db_rows(res) == 0) {
+    if (!mv_db_bool(res, 0, 0)) {
+        /* Disabled or deleted since the token was checked. */
+        return mv_reply_user_deleted(q);
+    }
+    if (!mv_db_bool(res, 0, 1)) {
         return mv_reply_error(q, HTTP_NOT_FOUND, "coupon_not_found",
                               "No coupon has this token.");
     }
-    if (mv_db_bool(res, 0, 0)) {
+    if (mv_db_bool(res, 0, 2) && mv_db_text(res, 0, 5)) {
+        json_t *body =
+            mv_error_body("coupon_already_redeemed",
+                          "You have already redeemed this coupon.", NULL);
+        json_object_set_new(body, "redeemedByYou", json_true());
+        json_object_set_new(body, "scanId", json_integer(mv_db_int(res, 0, 5)));
+        json_object_set_new(body, "points", json_integer(mv_db_int(res, 0, 6)));
+        return mv_reply_json(q, HTTP_CONFLICT, body);
+    }
+    if (mv_db_bool(res, 0, 2)) {
         return mv_reply_error(q, HTTP_CONFLICT, "coupon_already_redeemed",
                               "This coupon has already been redeemed.");
+    }
+    if (mv_db_bool(res, 0, 3)) {
+        return mv_reply_error(q, HTTP_GONE, "coupon_void",
+                              "This coupon has been voided.");
     }
     return mv_reply_error(q, HTTP_GONE, "coupon_expired",
                           "This coupon has expired.");
@@ -133,13 +157,10 @@ static int scan(mv_req *q)
     params[2] = device;
     params[3] = gps;
     if (!(res = mv_db_exec(db, &STMT_REDEEM, params))) {
-        if (!strcmp(mv_db_sqlstate(db), SQLSTATE_FOREIGN_KEY)) {
-            return mv_reply_user_deleted(q);
-        }
         return mv_reply_db_error(q);
     }
     if (mv_db_rows(res) == 0) {
-        return scan_refused(q, db, token);
+        return scan_refused(q, db, token, params[1]);
     }
     return mv_reply_json(q, HTTP_OK,
                          json_pack("{s:b, s:I, s:I, s:I}", "success", 1,
@@ -149,6 +170,6 @@ static int scan(mv_req *q)
 }
 
 const mv_route mv_scan_routes[] = {
-    {"POST", "/scan", scan, MV_BEARER | MV_BODY, MV_RL_SCAN},
+    {"POST", "/scan", scan, MV_BEARER | MV_BODY | MV_IDEMPOTENT, MV_RL_SCAN},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

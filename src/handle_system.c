@@ -1,8 +1,11 @@
 /*
  * handle_system.c — GET /health and GET /version: what load balancers and
- * operators poll.  Never rate-limited.
+ * operators poll; GET /openapi.json: the API's description.  Never
+ * rate-limited.
  */
 #include "mv.h"
+/* Generated at build time from openapi/openapi.yaml (tools/openapi). */
+#include "openapi_json.h"
 
 /* A reply whose body is a constant: the polled routes build no JSON. */
 #define MV_REPLY_CONST(q, status, text)                                        \
@@ -58,8 +61,31 @@ static int version(mv_req *q)
                           "\"}");
 }
 
+/* Clients may keep the document and revalidate it with its ETag. */
+#define OPENAPI_CACHE_CONTROL "public, max-age=300, must-revalidate"
+
+/*
+ * GET /openapi.json: the document compiled into the module, with a strong
+ * ETag (a hash of its content); a matching If-None-Match gets 304, judged
+ * by httpd's own ap_meets_conditions.
+ */
+static int openapi(mv_req *q)
+{
+    request_rec *r = q->r;
+    int st;
+
+    apr_table_setn(r->headers_out, "ETag", MV_OPENAPI_ETAG);
+    apr_table_setn(r->headers_out, "Cache-Control", OPENAPI_CACHE_CONTROL);
+    if ((st = ap_meets_conditions(r)) != OK) {
+        r->status = st;
+        return st;
+    }
+    return mv_reply_raw(q, HTTP_OK, mv_openapi_json, MV_OPENAPI_JSON_LEN);
+}
+
 const mv_route mv_system_routes[] = {
     {"GET", "/health", health, 0, MV_RL_NONE},
     {"GET", "/version", version, 0, MV_RL_NONE},
+    {"GET", "/openapi.json", openapi, 0, MV_RL_NONE},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -13,14 +13,12 @@
  */
 #include "mv.h"
 #include "mv_json.h"
-#include "mv_query.h"
 #include "mv_validate.h"
 #include "mv_rewards_sql.h"
 
 #define WALLET_LIMIT_DEFAULT 50
 #define WALLET_LIMIT_MAX 200
 #define WALLET_ID_MAX 9223372036854775807LL
-#define WALLET_QUERY_VALUE_MAX 32 /* bytes of one decoded value */
 
 /* The fixed text of the reply and of one entry, keys and punctuation,
  * with "null" where a value may be NULL (PQgetlength gives it 0 bytes):
@@ -37,30 +35,6 @@ enum { COL_BALANCE, COL_ID, COL_AMOUNT, COL_TYPE, COL_COUPON, COL_CREATED };
 
 static const mv_stmt STMT_PAGE = {"mv_wallet_page", MV_SQL_WALLET_PAGE_NPARAMS,
                                   MV_SQL_WALLET_PAGE};
-
-/*
- * A positive integer query parameter within 1..max: 1 and *out set when
- * given, 0 when absent; a malformed, repeated or out-of-range value is
- * recorded with mv_invalid (and 0 returned).
- */
-static int query_int(mv_req *q, const char *name, long long max, long long *out)
-{
-    char v[WALLET_QUERY_VALUE_MAX];
-    int found = mv_query_get(q->r->args, name, v, sizeof v);
-
-    if (found == 0) {
-        return 0;
-    }
-    if (found < 0 || !mv_parse_id(v, max, out)) {
-        mv_invalid(
-            q, name,
-            apr_psprintf(q->r->pool,
-                         "must be an integer from 1 to %" APR_INT64_T_FMT,
-                         (apr_int64_t)max));
-        return 0;
-    }
-    return 1;
-}
 
 /* Bytes that row's entry can take in the reply, at most. */
 static apr_size_t entry_max(const PGresult *res, int row)
@@ -186,8 +160,8 @@ static int wallet(mv_req *q)
     if (!mv_parse_id(q->param[0], WALLET_ID_MAX, &id)) {
         mv_invalid(q, "id", "must be a positive integer");
     }
-    query_int(q, "limit", WALLET_LIMIT_MAX, &limit);
-    has_before = query_int(q, "before", WALLET_ID_MAX, &before);
+    mv_query_int(q, "limit", WALLET_LIMIT_MAX, &limit);
+    has_before = mv_query_int(q, "before", WALLET_ID_MAX, &before);
     if (mv_has_invalid(q)) {
         return mv_reply_invalid(q);
     }

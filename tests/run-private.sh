@@ -13,7 +13,10 @@ tar -C "$MV_ROOT" --exclude=./var --exclude=./.git -cf - . \
     | tar -C "$CO" -xf -
 pg_home=$("$CO/scripts/run.sh" pg-home)
 cleanup() {
+    local www
     (cd "$CO" && make -s stop >/dev/null 2>&1)
+    www=$(served_dir "$CO/var")
+    [ "$www" != "$CO/var" ] && rm -rf "$www"
     rm -rf "$D"
     [ "$pg_home" != "$CO/var" ] && rm -rf "$pg_home"
 }
@@ -28,8 +31,15 @@ health=$(curl -s "http://127.0.0.1:$port/health")
 if [ "$health" != '{"status":"ok","database":"ok"}' ]; then
     echo "$out"; echo "FAIL: /health answered: $health"; exit 1
 fi
+# The API reference page and the document it loads (openapi/README.md).
+for path in /console/api/ /console/api/swagger-ui/swagger-ui-bundle.js /openapi.json; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
+    if [ "$code" != 200 ]; then
+        echo "$out"; echo "FAIL: $path answered $code"; exit 1
+    fi
+done
 if ! (cd "$CO" && make -s stop >/dev/null 2>&1) ||
     curl -s -o /dev/null "http://127.0.0.1:$port/health"; then
     echo "FAIL: make stop left httpd running"; exit 1
 fi
-echo "make run under a 0700 directory: /health ok (cluster in $pg_home/pg)"
+echo "make run under a 0700 directory: /health, the API reference page and /openapi.json ok (cluster in $pg_home/pg)"

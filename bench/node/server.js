@@ -85,8 +85,11 @@ app.post('/scan', async (req, reply) => {
     values: [b.token.toLowerCase(), uid, b.deviceId ?? null, gps],
   });
   if (r.rows.length === 0) {
-    const s = await pool.query({ name: 'status', text: STATUS, values: [b.token.toLowerCase()] });
-    if (s.rows.length === 0) return fail(reply, 404, 'coupon_not_found', 'No coupon has this token.');
+    // MV_SQL_SCAN_STATUS: (user active, coupon found, redeemed, ...).
+    const s = await pool.query({
+      name: 'status', text: STATUS, values: [b.token.toLowerCase(), uid], rowMode: 'array',
+    });
+    if (!s.rows[0][1]) return fail(reply, 404, 'coupon_not_found', 'No coupon has this token.');
     return fail(reply, 409, 'coupon_already_redeemed', 'This coupon has already been redeemed.');
   }
   const row = r.rows[0];

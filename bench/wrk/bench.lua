@@ -7,6 +7,7 @@
 --   me       GET /me with a bearer token, users in turn
 --   wallet   GET /users/{id}/wallet with that user's own token
 --   scan     POST /scan, a fresh coupon every request (see coupon())
+--   scan_key the same with an Idempotency-Key, a fresh one per request
 --   login    POST /auth/login-with-email, email= password=
 --   mix      the memory run: all of the above plus error paths, in turn,
 --            until count= responses (then wrk exits, see response())
@@ -94,7 +95,7 @@ end
 
 local json = {["Content-Type"] = "application/json"}
 
-local function scan_request(n)
+local function scan_request(n, keyed)
     -- Requests of all threads share one sequence: thread i takes
     -- base + i, base + i + T, ... so the coupons used are contiguous.
     -- Past the end of the list, a token no coupon has: a 404 counted
@@ -102,8 +103,14 @@ local function scan_request(n)
     local k = tonumber(opt.base or "1") + index + n * nthreads
     local body = '{"token":"' .. coupon(k) .. '","deviceId":"' ..
                  opt.device .. '","gps":"' .. opt.gps .. '"}'
+    local headers = json
+    if keyed then
+        -- The coupon's token makes the key unique across threads and runs.
+        headers = {["Content-Type"] = "application/json",
+                   ["Idempotency-Key"] = "bench-" .. coupon(k)}
+    end
     local u = opt.seq and users[k % #users + 1] or user(n)
-    return wrk.format("POST", "/scan", bearer(u, json), body)
+    return wrk.format("POST", "/scan", bearer(u, headers), body)
 end
 
 local function login_request()
@@ -121,7 +128,8 @@ local builders = {
         if opt.before then path = path .. "?before=" .. opt.before end
         return wrk.format("GET", path, bearer(u))
     end,
-    scan = scan_request,
+    scan = function(n) return scan_request(n, false) end,
+    scan_key = function(n) return scan_request(n, true) end,
     login = login_request,
 }
 

@@ -370,3 +370,41 @@ int mv_otp_code_valid(const char *s)
     }
     return s[MV_OTP_LEN] == '\0';
 }
+
+/* ------------------------------------------------------ Idempotency-Key */
+
+/* 1 if c is printable ASCII (space included). */
+static int mv_is_printable(unsigned char c)
+{
+    return c >= 0x20 && c <= 0x7E;
+}
+
+int mv_idempotency_key_parse(const char *in, char *out, size_t outsz)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t n = 0;
+    int quoted;
+
+    if (!in || !out || outsz <= MV_IDEMPOTENCY_KEY_MAX) {
+        return -1;
+    }
+    quoted = *p == '"';
+    p += quoted;
+    for (; *p && !(quoted && *p == '"'); p++) {
+        if (quoted && *p == '\\') {
+            p++;
+            if (*p != '"' && *p != '\\') {
+                return -1;
+            }
+        }
+        if (!mv_is_printable(*p) || n == MV_IDEMPOTENCY_KEY_MAX) {
+            return -1;
+        }
+        out[n++] = (char)*p;
+    }
+    if (quoted && (*p != '"' || p[1] != '\0')) {
+        return -1; /* unterminated, or text after the closing quote */
+    }
+    out[n] = '\0';
+    return n > 0 ? (int)n : -1;
+}

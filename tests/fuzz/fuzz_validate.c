@@ -6,7 +6,8 @@
  * Properties: mv_utf8_length agrees with jansson on what is UTF-8; the
  * password verdict follows from the length; every normaliser's output is
  * valid (a phone: E.164, '+' and 8..15 digits) and normalises to itself;
- * a parsed id prints back as its text.
+ * a parsed id prints back as its text; an Idempotency-Key read is 1..255
+ * printable characters, and a bare one is the input itself.
  */
 #include "fuzz.h"
 #include "mv_crypto.h"
@@ -73,6 +74,26 @@ static int invite_code_valid(const char *s)
            strspn(s, MV_INVITE_ALPHABET) == n;
 }
 
+/* What mv_idempotency_key_parse promises for s. */
+static void check_idempotency_key(const char *s)
+{
+    char key[MV_IDEMPOTENCY_KEY_MAX + 1];
+    int n = mv_idempotency_key_parse(s, key, sizeof key);
+
+    if (n < 0) {
+        MV_FUZZ_CHECK(n == -1);
+        return;
+    }
+    MV_FUZZ_CHECK(n >= 1 && n <= MV_IDEMPOTENCY_KEY_MAX &&
+                  (size_t)n == strlen(key));
+    for (int i = 0; i < n; i++) {
+        MV_FUZZ_CHECK(key[i] >= 0x20 && key[i] <= 0x7E);
+    }
+    if (s[0] != '"') {
+        MV_FUZZ_CHECK(strcmp(key, s) == 0);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = mv_fuzz_cstring(data, size);
@@ -99,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_normalizer(mv_invite_code_normalize, invite_code_valid, s,
                      MV_INVITE_LEN_MAX + 1);
 
+    check_idempotency_key(s);
     if (mv_parse_id(s, LLONG_MAX, &id)) {
         char back[24];
 

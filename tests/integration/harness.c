@@ -1,8 +1,13 @@
 /*
  * harness.c — see harness.h.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +86,150 @@ static size_t append(char *ptr, size_t size, size_t n, void *userdata)
     return add;
 }
 
+/* ------------------------------------------------------------ recording */
+
+/*
+ * With MV_TEST_RECORD set (make integration sets it to build/exchanges),
+ * every exchange is appended as one JSON line to
+ * $MV_TEST_RECORD/<program>.<pid>.jsonl: the request (method, base URL,
+ * whether that is the main instance, path with query, headers sent, body)
+ * and the response (status, headers, body).
+ * tools/openapi/check-exchanges.cjs validates them against the OpenAPI
+ * document after the run.  A string that is not UTF-8 (hostile input) is
+ * recorded as null with a flag.
+ */
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static json_t *record_string(const char *s, size_t len)
+{
+    json_t *v = s ? json_stringn(s, len) : json_null();
+    return v ? v : json_pack("{s:b}", "notUtf8", 1);
+}
+
+/* "Name: value" lines into {"name": "value"} (names lower-cased; a
+ * repeated header keeps its values joined with ", "). */
+static json_t *record_headers(const char *const *lines)
+{
+    json_t *obj = json_object();
+
+    for (; lines && *lines; lines++) {
+        const char *colon = strchr(*lines, ':'), *v;
+        char *name;
+        json_t *val, *old;
+
+        if (!colon || colon == *lines) {
+            continue; /* the status line, or not a header */
+        }
+        name = strndup(*lines, (size_t)(colon - *lines));
+        for (char *c = name; *c; c++) {
+            *c = (char)tolower((unsigned char)*c);
+        }
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++) {
+        }
+        val = record_string(v, strcspn(v, "\r\n"));
+        if ((old = json_object_get(obj, name)) && json_is_string(old) &&
+            json_is_string(val)) {
+            char *joined;
+            if (asprintf(&joined, "%s, %s", json_string_value(old),
+                         json_string_value(val)) < 0) {
+                abort();
+            }
+            json_decref(val);
+            val = json_string(joined);
+            free(joined);
+        }
+        json_object_set_new(obj, name, val);
+        free(name);
+    }
+    return obj;
+}
+
+/* The response header block as a NULL-terminated list of lines (the
+ * headers of the last response, after any 100 Continue). */
+static char **split_lines(const char *block)
+{
+    size_t n = 0, cap = 16;
+    char **lines = calloc(cap, sizeof(*lines));
+    const char *p = block;
+
+    while (p && *p) {
+        size_t len = strcspn(p, "\r\n");
+        if (len > 0) {
+            if (n + 2 > cap) {
+                lines = realloc(lines, (cap *= 2) * sizeof(*lines));
+            }
+            lines[n++] = strndup(p, len);
+        }
+        p += len;
+        p += *p == '\r' ? 1 : 0;
+        p += *p == '\n' ? 1 : 0;
+        if (len == 0 && *p) {
+            /* A blank line ended an interim response's headers (100
+             * Continue): keep only the final response's. */
+            while (n > 0) {
+                free(lines[--n]);
+            }
+        }
+    }
+    lines[n] = NULL;
+    return lines;
+}
+
+/* is_main: sent to MV_TEST_URL, the main instance, where the module owns
+ * every path below the URL (its <Location>). */
+static void record_exchange(int is_main, const char *base_url,
+                            const char *method, const char *path,
+                            const char *body, const char *const *req_headers,
+                            int has_ct, const mv_resp *r)
+{
+    static char file[4096];
+    const char *dir = getenv("MV_TEST_RECORD");
+    json_t *req_h, *line;
+    char **resp_lines, *text;
+    FILE *f;
+
+    if (!dir || !*dir) {
+        return;
+    }
+    req_h = record_headers(req_headers);
+    if (body && !has_ct) {
+        json_object_set_new(req_h, "content-type",
+                            json_string("application/json"));
+    }
+    resp_lines = split_lines(r->headers);
+    line = json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "program",
+        program_invocation_short_name, "method", method, "main", is_main,
+        "base", record_string(base_url, strlen(base_url)), "path",
+        record_string(path, strlen(path)), "requestHeaders", req_h,
+        "requestBody", record_string(body, body ? strlen(body) : 0), "status",
+        (int)r->status, "responseHeaders",
+        record_headers((const char *const *)resp_lines), "responseBody",
+        record_string(r->body, r->body_len));
+    for (char **l = resp_lines; *l; l++) {
+        free(*l);
+    }
+    free(resp_lines);
+    text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    pthread_mutex_lock(&record_lock);
+    if (!*file) {
+        snprintf(file, sizeof(file), "%s/%s.%d.jsonl", dir,
+                 program_invocation_short_name, (int)getpid());
+    }
+    if (!text || !(f = fopen(file, "a")) || fprintf(f, "%s\n", text) < 0 ||
+        fclose(f) != 0) {
+        fprintf(stderr, "could not record an exchange in %s\n", file);
+        abort();
+    }
+    pthread_mutex_unlock(&record_lock);
+    free(text);
+}
+
 mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
                     const char *body, const char *const *headers)
 {
+    const char *const *sent = headers;
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
     buffer b = {calloc(1, 1), 0}, h = {calloc(1, 1), 0};
@@ -132,6 +278,10 @@ mv_resp *mv_http_at(const char *base_url, const char *method, const char *path,
     r->body_len = b.len;
     r->headers = h.data;
     r->json = json_loadb(b.data, b.len, 0, NULL);
+    if (rc == CURLE_OK) {
+        record_exchange(!base_url, base_url ? base_url : mv_url(), method, path,
+                        body, sent, has_ct, r);
+    }
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     free(url);
@@ -284,6 +434,21 @@ void mv_check_4xx_json(const mv_resp *r, const char *file, int line)
 
 /* ------------------------------------------------------------------- SQL */
 
+/* Each thread's connection is closed when the thread ends (a worker of
+ * mv_parallel may run SQL). */
+static pthread_key_t conn_key;
+static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(void *conn)
+{
+    PQfinish(conn);
+}
+
+static void conn_key_make(void)
+{
+    pthread_key_create(&conn_key, conn_close);
+}
+
 static PGresult *sql_run(const char *fmt, va_list ap)
 {
     static __thread PGconn *conn;
@@ -293,6 +458,8 @@ static PGresult *sql_run(const char *fmt, va_list ap)
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         PQfinish(conn);
         conn = PQconnectdb(env_or_die("MV_TEST_PGCONN"));
+        pthread_once(&conn_key_once, conn_key_make);
+        pthread_setspecific(conn_key, conn);
         if (PQstatus(conn) != CONNECTION_OK) {
             fprintf(stderr, "test database: %s", PQerrorMessage(conn));
             fail();
@@ -390,6 +557,25 @@ char *mv_instance_start(const char *name, const char *directives)
     return url;
 }
 
+char *mv_instance_log(const char *name)
+{
+    char *path, *text = calloc(1, 1 << 20);
+    FILE *f;
+    size_t n;
+
+    if (asprintf(&path, "%s/httpd-%s/error.log", env_or_die("MV_TEST_DIR"),
+                 name) < 0) {
+        abort();
+    }
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    free(path);
+    return text;
+}
+
 /* ----------------------------------------------------------- concurrency */
 
 typedef struct {
@@ -465,4 +651,266 @@ int mv_env(char **out, const char *fmt, ...)
         free(b.data);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ----------------------------------------------------------- fault proxy */
+
+#define PROXY_MATCH_MAX 64
+#define PROXY_PREFIX 256 /* bytes of a message kept for matching */
+
+struct mv_proxy {
+    int listen_fd, port, pg_port;
+    pthread_mutex_t lock;
+    char match[PROXY_MATCH_MAX];
+    int nth;     /* armed while > 0 */
+    int dropped; /* replies withheld so far */
+};
+
+/* Splits a protocol stream into messages: type byte (none for the first
+ * message of a client), 32-bit length, payload. */
+typedef struct {
+    int untyped; /* the next message has no type byte */
+    unsigned char head[5];
+    size_t head_len;
+    size_t left; /* payload bytes still to come */
+    char type;
+    char prefix[PROXY_PREFIX + 1];
+    size_t prefix_len;
+} proto_reader;
+
+/* Feeds n bytes; calls done(type, prefix, len, arg) for each message
+ * completed and stops early when it returns nonzero (returns 1 then). */
+static int proto_feed(proto_reader *rd, const unsigned char *buf, size_t n,
+                      int (*done)(char, const char *, size_t, void *),
+                      void *arg)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t need = rd->untyped ? 4 : 5;
+        if (rd->head_len < need) {
+            rd->head[rd->head_len++] = buf[i++];
+            if (rd->head_len == need) {
+                const unsigned char *l = rd->head + (rd->untyped ? 0 : 1);
+                uint32_t len = (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 |
+                               (uint32_t)l[2] << 8 | l[3];
+                rd->type = rd->untyped ? '\0' : (char)rd->head[0];
+                rd->left = len >= 4 ? len - 4 : 0;
+                rd->prefix_len = 0;
+            } else {
+                continue;
+            }
+        } else {
+            size_t take = n - i < rd->left ? n - i : rd->left;
+            size_t keep = PROXY_PREFIX - rd->prefix_len;
+            keep = keep < take ? keep : take;
+            memcpy(rd->prefix + rd->prefix_len, buf + i, keep);
+            rd->prefix_len += keep;
+            rd->left -= take;
+            i += take;
+        }
+        if (rd->head_len == (rd->untyped ? 4u : 5u) && rd->left == 0) {
+            int stop;
+            rd->prefix[rd->prefix_len] = '\0';
+            stop = done(rd->type, rd->prefix, rd->prefix_len, arg);
+            rd->untyped = 0;
+            rd->head_len = 0;
+            if (stop) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    mv_proxy *p;
+    int client, server;
+    int doomed; /* withholding the server's reply to a matched statement */
+} proxy_conn;
+
+/* memmem over a message prefix that may hold NULs. */
+static int prefix_has(const char *prefix, size_t len, const char *match)
+{
+    return memmem(prefix, len, match, strlen(match)) != NULL;
+}
+
+/* Client message: does it arm the doom of this connection? */
+static int client_message(char type, const char *prefix, size_t len, void *v)
+{
+    proxy_conn *c = v;
+    mv_proxy *p = c->p;
+
+    if (type != 'B' && type != 'Q') {
+        return 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    if (p->nth > 0 && prefix_has(prefix, len, p->match) && --p->nth == 0) {
+        c->doomed = 1;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+/* Server message: ReadyForQuery ends a doomed statement's reply. */
+static int server_message(char type, const char *prefix, size_t len, void *v)
+{
+    proxy_conn *c = v;
+    (void)prefix;
+    (void)len;
+    return c->doomed && type == 'Z';
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w <= 0) {
+            return -1;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void *proxy_relay(void *v)
+{
+    proxy_conn *c = v;
+    proto_reader from_client = {.untyped = 1}, from_server = {0};
+    unsigned char buf[65536];
+
+    for (;;) {
+        struct pollfd fds[2] = {{c->client, POLLIN, 0}, {c->server, POLLIN, 0}};
+        ssize_t n;
+
+        if (poll(fds, 2, -1) < 0) {
+            break;
+        }
+        if (fds[0].revents) {
+            if ((n = read(c->client, buf, sizeof buf)) <= 0) {
+                break;
+            }
+            proto_feed(&from_client, buf, (size_t)n, client_message, c);
+            if (write_all(c->server, buf, (size_t)n) != 0) {
+                break;
+            }
+        }
+        if (fds[1].revents) {
+            if ((n = read(c->server, buf, sizeof buf)) <= 0) {
+                break;
+            }
+            if (c->doomed) {
+                if (proto_feed(&from_server, buf, (size_t)n, server_message,
+                               c)) {
+                    pthread_mutex_lock(&c->p->lock);
+                    c->p->dropped++;
+                    pthread_mutex_unlock(&c->p->lock);
+                    break; /* the statement ran; its answer never arrives */
+                }
+                continue;
+            }
+            proto_feed(&from_server, buf, (size_t)n, server_message, c);
+            if (write_all(c->client, buf, (size_t)n) != 0) {
+                break;
+            }
+        }
+    }
+    close(c->client);
+    close(c->server);
+    free(c);
+    return NULL;
+}
+
+static void *proxy_accept(void *v)
+{
+    mv_proxy *p = v;
+
+    for (;;) {
+        struct sockaddr_in pg = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)p->pg_port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        proxy_conn *c;
+        pthread_t t;
+        int fd = accept(p->listen_fd, NULL, NULL);
+
+        if (fd < 0) {
+            continue;
+        }
+        c = calloc(1, sizeof(*c));
+        c->p = p;
+        c->client = fd;
+        c->server = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(c->server, (struct sockaddr *)&pg, sizeof pg) != 0 ||
+            pthread_create(&t, NULL, proxy_relay, c) != 0) {
+            close(c->client);
+            close(c->server);
+            free(c);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+mv_proxy *mv_proxy_start(void)
+{
+    mv_proxy *p = calloc(1, sizeof(*p));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    const char *port = strstr(env_or_die("MV_TEST_PGCONN"), "port=");
+    pthread_t t;
+
+    pthread_mutex_init(&p->lock, NULL);
+    p->pg_port = port ? atoi(port + 5) : 5432;
+    p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, alen) ||
+        listen(p->listen_fd, 128) ||
+        getsockname(p->listen_fd, (struct sockaddr *)&a, &alen) ||
+        pthread_create(&t, NULL, proxy_accept, p) != 0) {
+        perror("fault proxy");
+        abort();
+    }
+    pthread_detach(t);
+    p->port = ntohs(a.sin_port);
+    return p;
+}
+
+int mv_proxy_port(const mv_proxy *p)
+{
+    return p->port;
+}
+
+void mv_proxy_drop_reply(mv_proxy *p, const char *match, int nth)
+{
+    pthread_mutex_lock(&p->lock);
+    snprintf(p->match, sizeof p->match, "%s", match);
+    p->nth = nth;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int mv_proxy_dropped(mv_proxy *p)
+{
+    int n;
+    pthread_mutex_lock(&p->lock);
+    n = p->dropped;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+char *mv_proxied_httpd(mv_proxy *p, const char *name, const char *conf)
+{
+    char *directives, *url;
+
+    if (asprintf(&directives,
+                 "DBDParams \"host=127.0.0.1 port=%d dbname=mocaverse "
+                 "user=mocaverse connect_timeout=3 sslmode=disable "
+                 "gssencmode=disable\"\n%s",
+                 p->port, conf) < 0) {
+        abort();
+    }
+    url = mv_instance_start(name, directives);
+    free(directives);
+    return url;
 }

@@ -5,7 +5,9 @@
  * together), and the controls of tests/integration/env.sh.
  *
  * Environment (set by tests/integration/run.sh): MV_TEST_URL,
- * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV.
+ * MV_TEST_PGCONN, MV_TEST_ADMIN_KEY, MV_TEST_JWT_SECRET, MV_TEST_ENV,
+ * MV_TEST_DIR; with MV_TEST_RECORD (make integration) every exchange is
+ * recorded for the OpenAPI check (harness.c, "recording").
  */
 #ifndef MV_HARNESS_H
 #define MV_HARNESS_H
@@ -85,6 +87,8 @@ int mv_env(char **out, const char *fmt, ...)
  * to MV_TEST_DIR/NAME.conf); returns its base URL (malloc'd).  Stop it
  * with mv_env(NULL, "httpd-stop NAME"). */
 char *mv_instance_start(const char *name, const char *directives);
+/* The first MiB of instance NAME's error log (malloc'd). */
+char *mv_instance_log(const char *name);
 
 /* A string unique to this test run ("prefix-<pid>-<n>"), malloc'd. */
 char *mv_unique(const char *prefix);
@@ -92,5 +96,30 @@ const char *mv_admin_key(void);
 const char *mv_url(void);
 /* "X-Admin-Key: <key>" as a header list. */
 const char *const *mv_admin_headers(void);
+
+/*
+ * The fault proxy: a TCP relay between an httpd and the test PostgreSQL
+ * on a free port, run by threads of the test process.  It forwards both
+ * ways untouched until armed; then the nth statement (from now) whose
+ * Bind or simple-Query message contains `match` (a prepared statement's
+ * name such as "mv_scan_redeem", or "COMMIT") reaches the server and runs
+ * to completion, but its reply is withheld and both connections are
+ * closed once the server is ready again: the client cannot know whether
+ * the statement ran.  The httpd's DBDParams must carry sslmode=disable and
+ * gssencmode=disable (the relay reads the protocol from its first byte).
+ */
+typedef struct mv_proxy mv_proxy;
+/* Starts a proxy to MV_TEST_PGCONN's server; it lives until exit. */
+mv_proxy *mv_proxy_start(void);
+int mv_proxy_port(const mv_proxy *p);
+void mv_proxy_drop_reply(mv_proxy *p, const char *match, int nth);
+/* Replies dropped so far. */
+int mv_proxy_dropped(mv_proxy *p);
+/*
+ * Starts instance NAME (mv_instance_start) whose database connections go
+ * through p, with the extra directives `conf` (may be ""); returns its
+ * base URL (malloc'd).
+ */
+char *mv_proxied_httpd(mv_proxy *p, const char *name, const char *conf);
 
 #endif

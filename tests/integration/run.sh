@@ -14,6 +14,12 @@ cleanup() {
     local d
     for d in "$T"/httpd-*; do [ -d "$d" ] && httpd_stop "$d"; done
     pg_stop "$T"
+    # The logs outlive the run, for reading a failure afterwards.
+    rm -rf "$MV_ROOT/build/test-logs"; mkdir -p "$MV_ROOT/build/test-logs"
+    for d in "$T"/httpd-*; do
+        [ -f "$d/error.log" ] && cp "$d/error.log" "$MV_ROOT/build/test-logs/$(basename "$d").log"
+    done
+    cp "$T/postgres.log" "$MV_ROOT/build/test-logs/" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -21,6 +27,7 @@ trap 'exit 130' INT TERM
 
 pgport=$(free_port)
 pg_init "$T" "$pgport" "fsync = off" "synchronous_commit = off" \
+    "track_commit_timestamp = on" \
     "full_page_writes = off"
 pg_start "$T"
 pg_create_db "$pgport"

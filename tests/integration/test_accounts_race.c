@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accounts_util.h"
 
 #define MAX_RACERS 64
 
 typedef struct {
+    const char *base; /* httpd to ask; NULL: the main test instance */
     const char *code;
     char *email[MAX_RACERS];
     const char *token;
@@ -33,16 +35,30 @@ static void record(race *rc, int i, mv_resp *r)
     mv_resp_free(r);
 }
 
+/* A racer retries a 503 "busy" (no password-hashing slot free within
+ * MV_PWHASH_WAIT_SEC, which an overloaded test machine can reach) after
+ * its Retry-After, as a client would: the race is about the answers
+ * that follow. */
 static void do_register(int i, void *arg)
 {
     race *rc = arg;
-    record(rc, i, register_user(rc->email[i], PASSWORD, rc->code));
+    mv_resp *r = register_user(rc->email[i], PASSWORD, rc->code);
+    int tries;
+
+    for (tries = 0; r->status == 503 && tries < 5; tries++) {
+        mv_resp_free(r);
+        sleep(1);
+        r = register_user(rc->email[i], PASSWORD, rc->code);
+    }
+    record(rc, i, r);
 }
 
 static void do_refresh(int i, void *arg)
 {
     race *rc = arg;
-    record(rc, i, with_refresh("/auth/refresh", rc->token));
+    char *body = body_of(json_pack("{s:s}", "refreshToken", rc->token));
+    record(rc, i, mv_http_at(rc->base, "POST", "/auth/refresh", body, NULL));
+    free(body);
 }
 
 static void do_login(int i, void *arg)
@@ -157,15 +173,22 @@ twenty_registrations_with_one_email_make_exactly_1_account(void **state)
     free(email);
 }
 
+/*
+ * With MocaverseRefreshReuseInterval 0 (strict rotation, an instance of
+ * its own): the default interval lets simultaneous refreshes all succeed
+ * (test_exactly_once.c).
+ */
 static void
-simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
+strict_simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
 {
     race *rc = calloc(1, sizeof(*rc));
-    char *e = new_email(), *winner = NULL;
+    char *e = new_email(), *winner = NULL, *base;
     mv_resp *acc = new_account(e), *r;
     long long uid = user_id_of(acc);
     int i, n = 12;
     (void)state;
+    base = mv_instance_start("strict", "MocaverseRefreshReuseInterval 0");
+    rc->base = base;
     rc->token = mv_json_str(acc, "refreshToken");
     mv_parallel(n, do_refresh, rc);
     if (count(rc, n, 200, NULL) != 1 ||
@@ -189,6 +212,7 @@ simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
     assert_non_null(winner);
     r = with_refresh("/auth/refresh", winner);
     mv_assert_error(r, 401, "invalid_refresh_token");
+    mv_env(NULL, "httpd-stop strict");
     mv_resp_free(r);
     assert_int_equal(mv_sql_int("SELECT count(*) FROM refresh_families WHERE "
                                 "user_id = %lld AND revoked_at IS NOT NULL",
@@ -197,6 +221,7 @@ simultaneous_refreshes_of_one_token_have_exactly_1_winner(void **state)
     mv_resp_free(acc);
     race_free(rc, n);
     free(e);
+    free(base);
 }
 
 static void login_burst_is_answered_without_5xx(void **state)
@@ -238,7 +263,7 @@ int main(void)
         cmocka_unit_test(
             twenty_registrations_with_one_email_make_exactly_1_account),
         cmocka_unit_test(
-            simultaneous_refreshes_of_one_token_have_exactly_1_winner),
+            strict_simultaneous_refreshes_of_one_token_have_exactly_1_winner),
         cmocka_unit_test(login_burst_is_answered_without_5xx),
     };
     mv_harness_init();

@@ -234,6 +234,7 @@ static void httpd_refuses_to_start_with_bad_directive_values(void **state)
                          "MocaverseRateLimit everything 1 1",
                          "MocaverseOTPDelivery carrier-pigeon",
                          "MocaverseAccessTokenTTL -5",
+                         "MocaverseRefreshReuseInterval -1",
                          "MocaverseRefreshReuseInterval 301",
                          "MocaverseIdempotencyTTL 59",
                          "MocaverseDBPooling statement"};

@@ -273,6 +273,50 @@ static void test_parse_id_rejects_non_canonical_or_out_of_range(void **state)
     assert_int_equal(v, 77); /* untouched on failure */
 }
 
+static void test_idempotency_key_accepts_bare_and_quoted(void **state)
+{
+    char out[MV_IDEMPOTENCY_KEY_MAX + 1], longest[MV_IDEMPOTENCY_KEY_MAX + 3];
+    (void)state;
+    assert_int_equal(mv_idempotency_key_parse("8e03978e-40d5", out, sizeof out),
+                     13);
+    assert_string_equal(out, "8e03978e-40d5");
+    assert_int_equal(mv_idempotency_key_parse("a b~!", out, sizeof out), 5);
+    assert_int_equal(mv_idempotency_key_parse("\"8e03978e\"", out, sizeof out),
+                     8);
+    assert_string_equal(out, "8e03978e");
+    assert_int_equal(
+        mv_idempotency_key_parse("\"a\\\"b\\\\c\"", out, sizeof out), 5);
+    assert_string_equal(out, "a\"b\\c");
+    memset(longest, 'k', MV_IDEMPOTENCY_KEY_MAX);
+    longest[MV_IDEMPOTENCY_KEY_MAX] = '\0';
+    assert_int_equal(mv_idempotency_key_parse(longest, out, sizeof out),
+                     MV_IDEMPOTENCY_KEY_MAX);
+    /* 255 characters between quotes are fine too. */
+    longest[0] = '"';
+    memset(longest + 1, 'k', MV_IDEMPOTENCY_KEY_MAX);
+    longest[MV_IDEMPOTENCY_KEY_MAX + 1] = '"';
+    longest[MV_IDEMPOTENCY_KEY_MAX + 2] = '\0';
+    assert_int_equal(mv_idempotency_key_parse(longest, out, sizeof out),
+                     MV_IDEMPOTENCY_KEY_MAX);
+}
+
+static void test_idempotency_key_rejects_empty_long_and_malformed(void **state)
+{
+    char out[MV_IDEMPOTENCY_KEY_MAX + 1], toolong[MV_IDEMPOTENCY_KEY_MAX + 2];
+    const char *bad[] = {"",          "\"\"",        "\"abc",
+                         "\"abc\"x",  "\"a\\nb\"",   "\"a\\\"",
+                         "tab\there", "caf\xc3\xa9", "del\x7f"};
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(mv_idempotency_key_parse(bad[i], out, sizeof out), -1);
+    }
+    memset(toolong, 'k', MV_IDEMPOTENCY_KEY_MAX + 1);
+    toolong[MV_IDEMPOTENCY_KEY_MAX + 1] = '\0';
+    assert_int_equal(mv_idempotency_key_parse(toolong, out, sizeof out), -1);
+    assert_int_equal(mv_idempotency_key_parse("ok", out, 10), -1); /* outsz */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +337,8 @@ int main(void)
         cmocka_unit_test(test_password_policy_reports_invalid_utf8),
         cmocka_unit_test(test_parse_id_accepts_canonical_positive_integers),
         cmocka_unit_test(test_parse_id_rejects_non_canonical_or_out_of_range),
+        cmocka_unit_test(test_idempotency_key_accepts_bare_and_quoted),
+        cmocka_unit_test(test_idempotency_key_rejects_empty_long_and_malformed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
