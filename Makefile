@@ -25,14 +25,19 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 IT_SRC    := $(wildcard tests/integration/test_*.c)
 IT_BIN    := $(IT_SRC:tests/integration/%.c=$(BUILD)/integration/%)
 IT_LIB    := tests/integration/harness.c
+# make test-cluster: one binary on the integration harness.
+CLUSTER_BIN := $(BUILD)/cluster/test_cluster
+# The console's browser test (headless chromium driven by playwright-core).
+BROWSER_TEST := tests/browser/run.sh
+BROWSER_DEPS := $(BUILD)/browser/node_modules/.installed
 # make bench: helpers linked with the core code, and the pgbench scripts
 # generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
 BENCH_FLOOR := $(BUILD)/bench/.libs/mod_bench_floor.so
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
-.PHONY: all deps install run stop migrate test test-run unit integration bench bench-admin clean \
-        format format-check directives-check directives-readme \
+.PHONY: all deps install run stop migrate test test-run unit integration console-test test-cluster bench \
+        bench-admin clean format format-check directives-check directives-readme \
         openapi-tools openapi-lint openapi-routes openapi-check
 
 # openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
@@ -124,6 +129,16 @@ $(BUILD)/integration/%: tests/integration/%.c $(IT_LIB) $(wildcard tests/integra
 	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
 	    $(LIBS) -lcurl -lcmocka -lpthread
 
+$(CLUSTER_BIN): tests/cluster/test_cluster.c $(IT_LIB) $(wildcard tests/integration/*.h) $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -Itests/integration -o $@ $< $(IT_LIB) $(CORE_LIB) \
+	    $(LIBS) -lcurl -lcmocka -lpthread
+
+# Three hosts behind HAProxy, directly on PostgreSQL and through PgBouncer
+# (tests/cluster/run.sh; CLUSTER_MODES picks some of the modes).
+test-cluster: deps all $(CLUSTER_BIN)
+	@tests/cluster/run.sh $(CLUSTER_BIN) $(CLUSTER_MODES)
+
 # The README's directive table is generated from include/mv_config.h.
 DIRECTIVES_MD := $(BUILD)/tools/directives-md
 APACHE_INC    := -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
@@ -141,10 +156,22 @@ directives-readme: $(DIRECTIVES_MD)
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: $(SO) $(IT_BIN) $(NODE_STAMP)
+integration: $(SO) $(IT_BIN) $(NODE_STAMP) $(BROWSER_DEPS)
 	@rm -rf $(EXCHANGES) && mkdir -p $(EXCHANGES)
 	@MV_TEST_RECORD=$(CURDIR)/$(EXCHANGES) tests/integration/run.sh $(IT_BIN) \
-	    tests/integration/reference_page.sh
+	    tests/integration/reference_page.sh $(BROWSER_TEST)
+
+# The console's browser test alone, against its own httpd and PostgreSQL.
+console-test: $(SO) $(BROWSER_DEPS)
+	@tests/integration/run.sh $(BROWSER_TEST)
+
+# playwright-core at the version pinned in tests/browser/package-lock.json,
+# installed from the npm registry into build/browser (Debian's chromium runs it).
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@mkdir -p $(@D)
+	cp tests/browser/package.json tests/browser/package-lock.json $(BUILD)/browser/
+	cd $(BUILD)/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR) $(BUILD)/bench/sqlgen
 	@bench/run.sh

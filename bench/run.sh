@@ -29,6 +29,7 @@
 #   BENCH_RATELIMIT (off)  on: rate limiters counting, with unreachable quotas
 set -uo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/pooler.sh"   # scan and wallet through PgBouncer
 
 SECS=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-2}
@@ -84,6 +85,7 @@ cleanup() {
     httpd_stop "$H"
     # A child that outlived its parent's stop still holds the port.
     for pid in $(pgrep -f "$H/httpd.conf"); do kill -9 "$pid" 2>/dev/null; done
+    pooler_cleanup
     pg_stop "$T"
     rm -rf "$T"
 }
@@ -537,6 +539,11 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     for n in "${order[@]}"; do "run_$n"; done
 done
 
+# Scan and wallet again through PgBouncer (bench/pooler.sh), once, after
+# the rounds (its figures are keyed to round 1's direct runs).
+ROUND=1
+bench_pooler
+
 # POST /coupons/generate: one warm-up batch, then BATCHES timed ones.
 GEN_TIMES=()
 if want generate; then
@@ -752,6 +759,7 @@ fi
         want generate && echo "| POST /coupons/generate, $BATCH_SIZE coupons, $BATCHES batches | mean ${gen_mean:--} s, max ${gen_max:--} s | ≤ 1 s |"
         want memory && echo "| memory, ${mem_done:-?} mixed requests | RSS growth per child, max ${mem_max:--} MiB | ≤ 5 MB |"
     fi
+    pooler_report
     if [ -n "$mem_rows" ]; then
         echo
         echo "| child pid | RSS before | after | growth |"

@@ -4,8 +4,9 @@
 set -euo pipefail
 PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjansson-dev libjwt-dev
 libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev postgresql
-postgresql-client curl wrk jq gcc make
-clang libclang-rt-14-dev clang-format python3-yaml nodejs chromium"
+postgresql-client curl wrk jq gcc make haproxy pgbouncer
+clang libclang-rt-14-dev clang-format python3-yaml
+libjs-chart.js chromium nodejs"
 missing=()
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

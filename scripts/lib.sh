@@ -1,8 +1,9 @@
 # scripts/lib.sh — the one place that knows how to start a private
-# PostgreSQL cluster and a private httpd with the module.  Sourced by
-# run.sh (make run), tests/integration/run.sh (make test) and the bench.
-# Works as root (PostgreSQL runs as postgres, httpd children as www-data)
-# and as an ordinary user.
+# PostgreSQL cluster, a private httpd with the module, and the HAProxy and
+# PgBouncer in front of them.  Sourced by run.sh (make run),
+# tests/integration/run.sh (make test), tests/cluster/run.sh (make
+# test-cluster) and the bench.  Works as root (PostgreSQL and PgBouncer
+# run as postgres, httpd children as www-data) and as an ordinary user.
 
 MV_ROOT=${MV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -152,6 +153,10 @@ httpd_conf() {
     [ -f "$dir/htdocs/static.txt" ] || printf 'ok: a static 20-byte\n' >"$dir/htdocs/static.txt"
     www=$(served_dir "$dir")
     mkdir -p "$www"; chmod 755 "$www"
+    # The console (console/, the API reference page's console/api/ among
+    # its files), then Swagger UI's files beside that page.
+    rm -rf "$www/console"; cp -R "$MV_ROOT/console" "$www/console"
+    chmod -R a+rX "$www/console"
     reference_page "$www/console/api"
     sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
         -e "s|@WWW@|$www|g" \
@@ -187,4 +192,125 @@ httpd_stop() {
     done
     kill -9 "$(cat "$dir/httpd.pid")" 2>/dev/null || true
     rm -f "$dir/httpd.pid"
+}
+
+# test_pg_up DIR [tuning...]: the throwaway database of a test run: a
+# cluster in DIR/pg on a free port, tuned for speed over durability,
+# started, with the application role, its database, every migration, and
+# the secrets DIR/jwt.secret and DIR/admin.key.  pg_port DIR reads the port.
+test_pg_up() {
+    local dir=$1 port; shift
+    port=$(free_port)
+    pg_init "$dir" "$port" "fsync = off" "synchronous_commit = off" \
+        "full_page_writes = off" "$@"
+    pg_start "$dir"
+    pg_create_db "$port"
+    migrate "$port" >/dev/null
+    new_secret "$dir/jwt.secret" 48
+    new_secret "$dir/admin.key" 24
+}
+
+# test_run_checks DIR PGPORT: what every test run must end with: no httpd
+# child (of any instance in DIR/httpd-*) died on a signal, and no database
+# connection was left inside a transaction.  Prints what it found; 0 if clean.
+test_run_checks() {
+    local dir=$1 port=$2 crashes open_tx rc=0
+    crashes=$(grep -h 'exit signal' "$dir"/httpd-*/error.log 2>/dev/null)
+    if [ -n "$crashes" ]; then
+        echo "FAIL: httpd children died on a signal:"; echo "$crashes"; rc=1
+    fi
+    open_tx=$(mv_psql "$port" -U postgres -d postgres -tAc \
+        "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
+    if [ "$open_tx" != 0 ]; then
+        echo "FAIL: $open_tx connections left idle in a transaction"; rc=1
+    fi
+    return $rc
+}
+
+# Signals every process of the httpd of DIR (its parent and children) with
+# SIGKILL, as a host dying would, and forgets its pid file.
+httpd_kill() {
+    local dir=$1 pid
+    [ -f "$dir/httpd.pid" ] || return 0
+    pid=$(cat "$dir/httpd.pid")
+    kill -9 "$pid" $(pgrep -P "$pid") 2>/dev/null
+    rm -f "$dir/httpd.pid"
+}
+
+# ------------------------------------------------- balancer and pooler
+
+HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}
+
+# wait_port PORT: 0 once something accepts on 127.0.0.1:PORT (10 s at most).
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# haproxy_conf DIR PORT STATS_PORT NAME=PORT...: DIR/haproxy.cfg from
+# conf/haproxy.cfg.in, balancing over the hosts 127.0.0.1:PORT.
+haproxy_conf() {
+    local dir=$1 port=$2 stats=$3 host; shift 3
+    mkdir -p "$dir"
+    sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" \
+        -e "s|@STATSPORT@|$stats|g" -e "s|@CONFDIR@|$MV_ROOT/conf|g" \
+        "$MV_ROOT/conf/haproxy.cfg.in" >"$dir/haproxy.cfg"
+    for host in "$@"; do
+        echo "    server ${host%%=*} 127.0.0.1:${host#*=} check" >>"$dir/haproxy.cfg"
+    done
+}
+
+haproxy_start() {
+    local dir=$1 port
+    port=$(sed -n 's/^ *bind 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/haproxy.cfg" | tail -n 1)
+    "$HAPROXY" -q -D -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 ||
+        { cat "$dir/haproxy.log" >&2; return 1; }
+    wait_port "$port" || { echo "haproxy did not listen on $port" >&2; return 1; }
+}
+
+haproxy_stop() {
+    local dir=$1
+    [ -f "$dir/haproxy.pid" ] || return 0
+    kill $(cat "$dir/haproxy.pid") 2>/dev/null
+    rm -f "$dir/haproxy.pid"
+}
+
+# pgbouncer_conf DIR PORT PGPORT session|transaction POOLSIZE: DIR/pgbouncer.ini
+# from conf/pgbouncer.ini.in, in front of the cluster on PGPORT.
+pgbouncer_conf() {
+    local dir=$1 port=$2 pgport=$3 mode=$4 size=$5
+    mkdir -p "$dir"
+    sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@PGPORT@|$pgport|g" \
+        -e "s|@POOLMODE@|$mode|g" -e "s|@POOLSIZE@|$size|g" \
+        "$MV_ROOT/conf/pgbouncer.ini.in" >"$dir/pgbouncer.ini"
+    printf '"%s" ""\n' "$MV_DB_USER" postgres >"$dir/userlist.txt"
+    # As root PgBouncer runs as postgres (it refuses root).
+    is_root && chown -R postgres "$dir"
+    return 0
+}
+
+pgbouncer_start() {
+    local dir=$1 port user=()
+    port=$(sed -n 's/^listen_port = //p' "$dir/pgbouncer.ini")
+    is_root && user=(-u postgres)
+    "$PGBOUNCER" -q -d "${user[@]}" "$dir/pgbouncer.ini" ||
+        { tail -5 "$dir/pgbouncer.log" >&2; return 1; }
+    wait_port "$port" || { echo "pgbouncer did not listen on $port" >&2; return 1; }
+}
+
+# Stops PgBouncer; with -9, kills it as a crash would.
+pgbouncer_stop() {
+    local dir=$1 sig=${2:--TERM} pid
+    [ -f "$dir/pgbouncer.pid" ] || return 0
+    pid=$(cat "$dir/pgbouncer.pid")
+    kill "$sig" "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$dir/pgbouncer.pid"
 }

@@ -42,6 +42,7 @@ start() {
 
 mod_mocaverse is running at $url  (PostgreSQL on 127.0.0.1:$pgport, db $MV_DB,
   cluster in $pg/pg)
+  console:    $url/console/  (sign in with the admin key)
   JWT secret: var/jwt.secret    admin key: $(cat "$VAR/admin.key")
   error log:  var/error.log     stop with: make stop
 

@@ -24,6 +24,11 @@
  * - mv_db_begin inside an open transaction makes a savepoint, so a
  *   handler's own transaction nests inside the one an Idempotency-Key
  *   opened (idempotency.c) and its rollback undoes only its own work.
+ * - with MocaverseDBPooling transaction (PgBouncer in transaction mode,
+ *   where consecutive transactions of one connection may run on different
+ *   server sessions) nothing is left in the session: statements are
+ *   unnamed (PQexecParams, parsed where they run), and the settings below
+ *   are set LOCAL at the start of every transaction, explicit or implicit.
  */
 #include "mv.h"
 
@@ -46,6 +51,18 @@
     "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'; "                          \
     "SET idle_in_transaction_session_timeout TO '60s'"
 
+/* The same settings for one transaction, for MocaverseDBPooling
+ * transaction: sent with BEGIN, or in the same implicit transaction as a
+ * statement that runs on its own (see exec_implicit). */
+#define TRANSACTION_SETUP                                                      \
+    "SET LOCAL TimeZone TO 'UTC'; SET LOCAL DateStyle TO 'ISO'; "              \
+    "SET LOCAL idle_in_transaction_session_timeout TO '60s'"
+#define BEGIN_POOLED "BEGIN; " TRANSACTION_SETUP
+#define IMPLICIT_SETUP                                                         \
+    "SELECT set_config('TimeZone', 'UTC', true),"                              \
+    " set_config('DateStyle', 'ISO', true),"                                   \
+    " set_config('idle_in_transaction_session_timeout', '60s', true)"
+
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
@@ -61,9 +78,10 @@ struct mv_db {
     ap_dbd_t *borrowed; /* mv_db_borrow's connection until released */
     PGconn *conn;
     conn_state *state;
-    int in_tx;  /* open transaction levels: 1 = BEGIN, more = savepoints */
-    int failed; /* a statement of the innermost level failed */
-    int lost;   /* the connection is gone */
+    int pooled_tx; /* MocaverseDBPooling transaction */
+    int in_tx;     /* open transaction levels: 1 = BEGIN, more = savepoints */
+    int failed;    /* a statement of the innermost level failed */
+    int lost;      /* the connection is gone */
     const char *sqlstate;
 };
 
@@ -87,6 +105,9 @@ static int session_ensure(mv_db *db)
 
     if (PQstatus(db->conn) != CONNECTION_OK) {
         return -1;
+    }
+    if (db->pooled_tx) {
+        return 0; /* nothing lives in the session */
     }
     pid = PQbackendPID(db->conn);
     if (pid == db->state->backend_pid) {
@@ -112,6 +133,9 @@ static int reconnect(mv_db *db)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
                   "MV0102: database connection lost, reconnecting");
     PQreset(db->conn);
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        PQexitPipelineMode(db->conn); /* left on by a connection lost in one */
+    }
     db->lost = db->failed = 0;
     return session_ensure(db);
 }
@@ -186,6 +210,8 @@ static apr_status_t give_back(void *v)
 static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd, int borrowed,
                       apr_status_t (*done)(void *))
 {
+    const mv_config *cfg =
+        ap_get_module_config(r->server->module_config, &mocaverse_module);
     mv_db *db;
     void *state;
 
@@ -207,6 +233,7 @@ static mv_db *db_wrap(request_rec *r, ap_dbd_t *dbd, int borrowed,
     db->r = r;
     db->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     db->borrowed = borrowed ? dbd : NULL;
+    db->pooled_tx = cfg->db_pooling == MV_DB_POOLING_TRANSACTION;
     db->sqlstate = "";
     apr_pool_userdata_get(&state, CONN_STATE_KEY, dbd->pool);
     if (!state) {
@@ -302,6 +329,73 @@ static int prepare(mv_db *db, const mv_stmt *st)
     return 0;
 }
 
+/*
+ * Sends st alone outside a transaction under transaction pooling: the
+ * settings and the statement in one pipeline with one Sync, which the
+ * server runs as one implicit transaction and the pooler keeps on one
+ * server session.  Returns the statement's result, or the setup's when
+ * that failed (then the statement was not run), or NULL.
+ */
+static PGresult *exec_implicit(mv_db *db, const mv_stmt *st,
+                               const char *const *params)
+{
+    PGresult *out = NULL, *res;
+    int answered = 0; /* results read so far: the setup's, the statement's */
+
+    if (!PQenterPipelineMode(db->conn) ||
+        !PQsendQueryParams(db->conn, IMPLICIT_SETUP, 0, NULL, NULL, NULL, NULL,
+                           0) ||
+        !PQsendQueryParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
+                           NULL, 0) ||
+        !PQpipelineSync(db->conn)) {
+        PQexitPipelineMode(db->conn);
+        return NULL;
+    }
+    /* The setup's result, NULL, the statement's result, NULL, the sync;
+     * a lost connection ends the stream early. */
+    for (int nulls = 0; nulls <= 2;) {
+        res = PQgetResult(db->conn);
+        if (!res) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                break;
+            }
+            nulls++;
+            continue;
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        answered++;
+        if (!out && (answered == 2 || PQresultStatus(res) != PGRES_TUPLES_OK)) {
+            out = res; /* the statement's, or the setup's failure */
+        } else {
+            PQclear(res);
+        }
+    }
+    PQexitPipelineMode(db->conn);
+    return out;
+}
+
+/*
+ * Sends st once and returns libpq's result (NULL when nothing came back):
+ * the statement prepared on this connection, or unnamed (planned for this
+ * run) when asked or under transaction pooling.
+ */
+static PGresult *run_statement(mv_db *db, const mv_stmt *st,
+                               const char *const *params, int prepared)
+{
+    if (prepared && !db->pooled_tx) {
+        return PQexecPrepared(db->conn, st->name, st->nparams, params, NULL,
+                              NULL, 0);
+    }
+    if (db->pooled_tx && !db->in_tx) {
+        return exec_implicit(db, st, params);
+    }
+    return PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL,
+                        NULL, 0);
+}
+
 /* Runs st prepared, or planned for this run; see mv_db_exec. */
 static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
                       int prepared)
@@ -310,14 +404,11 @@ static PGresult *exec(mv_db *db, const mv_stmt *st, const char *const *params,
     ExecStatusType es;
 
     if (db->failed || conn_ready(db) != 0 ||
-        (prepared && prepare(db, st) != 0)) {
+        (prepared && !db->pooled_tx && prepare(db, st) != 0)) {
         return NULL;
     }
     /* Sent once: a failure from here on is never retried (see above). */
-    res = prepared ? PQexecPrepared(db->conn, st->name, st->nparams, params,
-                                    NULL, NULL, 0)
-                   : PQexecParams(db->conn, st->sql, st->nparams, NULL, params,
-                                  NULL, NULL, 0);
+    res = run_statement(db, st, params, prepared);
     es = PQresultStatus(res);
     if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
         record_failure(db, st, res);
@@ -354,6 +445,14 @@ static int run_command(mv_db *db, const char *sql, const char *expect)
     return 0;
 }
 
+/* BEGIN, with the transaction's own settings under transaction pooling;
+ * 0 on success. */
+static int begin_command(mv_db *db)
+{
+    return db->pooled_tx ? run_command(db, BEGIN_POOLED, "SET")
+                         : run_command(db, "BEGIN", "BEGIN");
+}
+
 /* The savepoint of transaction level `level` (2 and up). */
 static const char *savepoint(mv_db *db, const char *verb, int level)
 {
@@ -369,7 +468,7 @@ int mv_db_begin(mv_db *db)
         if (run_command(db, savepoint(db, "", db->in_tx + 1), "SAVEPOINT")) {
             return -1;
         }
-    } else if (run_command(db, "BEGIN", "BEGIN") != 0) {
+    } else if (begin_command(db) != 0) {
         return -1;
     }
     db->in_tx++;

@@ -31,8 +31,10 @@ health=$(curl -s "http://127.0.0.1:$port/health")
 if [ "$health" != '{"status":"ok","database":"ok"}' ]; then
     echo "$out"; echo "FAIL: /health answered: $health"; exit 1
 fi
-# The API reference page and the document it loads (openapi/README.md).
-for path in /console/api/ /console/api/swagger-ui/swagger-ui-bundle.js /openapi.json; do
+# The console and the API reference page are read by httpd's children
+# (www-data as root), and the document the page loads is served.
+for path in /console/ /console/js/app.js /console/lib/chart.js/chart.esm.js \
+    /console/api/ /console/api/swagger-ui/swagger-ui-bundle.js /openapi.json; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
     if [ "$code" != 200 ]; then
         echo "$out"; echo "FAIL: $path answered $code"; exit 1
@@ -42,4 +44,4 @@ if ! (cd "$CO" && make -s stop >/dev/null 2>&1) ||
     curl -s -o /dev/null "http://127.0.0.1:$port/health"; then
     echo "FAIL: make stop left httpd running"; exit 1
 fi
-echo "make run under a 0700 directory: /health, the API reference page and /openapi.json ok (cluster in $pg_home/pg)"
+echo "make run under a 0700 directory: /health, the console, the API reference page and /openapi.json ok (cluster in $pg_home/pg)"

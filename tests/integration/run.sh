@@ -25,15 +25,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pgport=$(free_port)
-pg_init "$T" "$pgport" "fsync = off" "synchronous_commit = off" \
-    "track_commit_timestamp = on" \
-    "full_page_writes = off"
-pg_start "$T"
-pg_create_db "$pgport"
-migrate "$pgport" >/dev/null
-new_secret "$T/jwt.secret" 48
-new_secret "$T/admin.key" 24
+test_pg_up "$T" "track_commit_timestamp = on"
+pgport=$(pg_port "$T")
 port=$("$ENV" httpd-start main) || exit 1
 
 export MV_TEST_URL="http://127.0.0.1:$port"
@@ -72,10 +65,7 @@ for t in "$@"; do
     echo "   $(basename "$t") under /api: $((SECONDS - start)) s"
 done
 
-crashes=$(grep -h 'exit signal' "$T"/httpd-*/error.log 2>/dev/null)
-if [ -n "$crashes" ]; then
-    echo "FAIL: httpd children died on a signal:"; echo "$crashes"; fail=1
-fi
+test_run_checks "$T" "$pgport" || fail=1
 # Sanitizer reports (make test-asan): httpd children's in files of their
 # own (tests/asan/apache2), anything else in the error logs.
 if [ -n "$(cat "$T"/sanitizer/* 2>/dev/null)" ] ||
@@ -83,10 +73,5 @@ if [ -n "$(cat "$T"/sanitizer/* 2>/dev/null)" ] ||
     echo "FAIL: sanitizer reports from httpd:"
     cat "$T"/sanitizer/* 2>/dev/null; sanitizer_reports "$T"/httpd-*/error.log
     fail=1
-fi
-open_tx=$(mv_psql "$pgport" -U postgres -d postgres -tAc \
-    "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
-if [ "$open_tx" != 0 ]; then
-    echo "FAIL: $open_tx connections left idle in a transaction"; fail=1
 fi
 exit $fail
