@@ -6,6 +6,10 @@ CC        ?= cc
 MODULE    := mod_mocaverse
 SO        := .libs/$(MODULE).so
 BUILD     := build
+# The version's one place is the first line of debian/changelog; the
+# module (/version) and the package take it.
+VERSION   := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+VERSION_DEF := -DMV_VERSION_NUMBER=$(VERSION)
 
 CORE_SRC  := $(wildcard src/core/*.c)
 # src/core/ (pure C, no httpd) is compiled once, position-independent, into
@@ -18,7 +22,12 @@ LIBS      := -ljwt -ljansson -lsodium -lpq
 
 WARN      := -Wall -Wextra -Werror
 # Flags for the parts built outside apxs (unit and integration tests).
-TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql
+TCFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -I/usr/include/postgresql \
+             $(VERSION_DEF)
+# Extra compiler and linker flags for the module (debian/rules passes
+# Debian's hardening flags here).
+MV_CFLAGS  ?=
+MV_LDFLAGS ?=
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -37,7 +46,7 @@ BENCH_FLOOR := $(BUILD)/bench/.libs/mod_bench_floor.so
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test test-run unit integration console-test test-cluster bench \
-        bench-admin clean format format-check directives-check directives-readme \
+        bench-admin clean format format-check directives-check directives-readme conf-check deb test-deb \
         openapi-tools openapi-lint openapi-routes openapi-check
 
 # openapi/: the API described once (OpenAPI 3.1).  Bundled to JSON and
@@ -57,7 +66,7 @@ all: $(SO)
 
 $(BUILD)/core/%.o: src/core/%.c $(HEADERS) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(TCFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(TCFLAGS) $(MV_CFLAGS) -fPIC -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@
@@ -65,9 +74,12 @@ $(CORE_LIB): $(CORE_OBJ)
 
 # The library goes to the linker as -Wl, (libtool calls linking a static
 # library into a module "not portable"), followed by the libraries it needs.
-$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) $(OPENAPI_H) Makefile
+$(SO): $(HTTPD_SRC) $(CORE_LIB) $(HEADERS) $(OPENAPI_H) Makefile debian/changelog
+	@test -n "$(VERSION)" || { echo 'no version in debian/changelog'; exit 1; }
 	$(APXS) -c -n $(MODULE) -Iinclude -I$(BUILD) -I/usr/include/postgresql \
 	    -Wc,-std=gnu11 $(foreach w,$(WARN),-Wc,$(w)) \
+	    -Wc,$(VERSION_DEF) \
+	    $(foreach f,$(MV_CFLAGS),-Wc,$(f)) $(foreach f,$(MV_LDFLAGS),-Wl,$(f)) \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CORE_LIB) \
 	    $(foreach l,$(LIBS),-Wl,$(l)) \
 	    > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
@@ -88,7 +100,7 @@ stop:
 migrate:
 	@scripts/run.sh migrate
 
-test: deps format-check directives-check all openapi-lint openapi-routes unit integration openapi-check test-run
+test: deps format-check directives-check conf-check all openapi-lint openapi-routes unit integration openapi-check test-run
 
 $(OPENAPI_JSON) $(OPENAPI_H) &: $(OPENAPI_SRC) tools/openapi/bundle.py
 	@mkdir -p $(BUILD)
@@ -119,6 +131,15 @@ openapi-check: $(NODE_STAMP) $(OPENAPI_JSON)
 # make run from a checkout under a 0700 directory (tests/run-private.sh).
 test-run: all
 	@tests/run-private.sh
+
+# libapache2-mod-mocaverse_$(VERSION)_<arch>.deb in build/deb, checked by
+# lintian; test-deb installs it into this machine's apache2 and tests it.
+deb:
+	@scripts/deps.sh deb
+	@scripts/deb.sh build
+
+test-deb: deb
+	@scripts/deb.sh test
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_LIB) $(HEADERS)
 	@mkdir -p $(@D)
@@ -152,6 +173,19 @@ directives-check: $(DIRECTIVES_MD)
 
 directives-readme: $(DIRECTIVES_MD)
 	@scripts/directives-readme.sh $(DIRECTIVES_MD) write
+
+# The Debian package's mods-available/mocaverse.conf: the template with the
+# directives and their defaults put in; conf-check proves it names them all.
+MODULE_CONF := $(BUILD)/apache2/mocaverse.conf
+
+$(MODULE_CONF): debian/mocaverse.conf.in $(DIRECTIVES_MD)
+	@mkdir -p $(@D)
+	$(DIRECTIVES_MD) conf >$@.body
+	sed -e '/^@DIRECTIVES@$$/{r $@.body' -e 'd;}' $< >$@.tmp
+	rm -f $@.body && mv $@.tmp $@
+
+conf-check: $(MODULE_CONF)
+	@scripts/check-module-conf.sh $(MODULE_CONF) $(DIRECTIVES_MD)
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -254,7 +288,7 @@ $(ASAN_SO): $(HTTPD_SRC) $(ASAN_CORE) $(HEADERS) $(OPENAPI_H) Makefile
 	@cp --parents $(HTTPD_SRC) $(HEADERS) $(ASAN_MOD)/
 	cd $(ASAN_MOD) && $(APXS) -S CC=$(ASAN_CC) -c -n $(MODULE) -Iinclude \
 	    -I$(CURDIR)/$(BUILD) \
-	    -I/usr/include/postgresql -Wc,-std=gnu11 \
+	    -I/usr/include/postgresql -Wc,-std=gnu11 -Wc,$(VERSION_DEF) \
 	    $(foreach w,$(WARN) $(ASAN_FLAGS),-Wc,$(w)) \
 	    -Wl,-fsanitize=address,undefined \
 	    -o $(MODULE).la $(HTTPD_SRC) $(LIBS) -Wl,$(CURDIR)/$(ASAN_CORE) \

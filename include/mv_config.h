@@ -18,7 +18,13 @@
 #include "mv_rl.h"
 
 #define MV_NAME "mod_mocaverse"
-#define MV_VERSION "0.1.0"
+/* The version's one place is debian/changelog; the Makefile passes it. */
+#ifndef MV_VERSION_NUMBER
+#error "MV_VERSION_NUMBER is not defined: build with the Makefile"
+#endif
+#define MV_STRINGIFY(x) #x
+#define MV_XSTRINGIFY(x) MV_STRINGIFY(x)
+#define MV_VERSION MV_XSTRINGIFY(MV_VERSION_NUMBER)
 #define MV_ISSUER_DEFAULT MV_NAME
 
 #define MV_ADMIN_KEY_MIN 16

@@ -93,23 +93,12 @@ CREATE DATABASE $MV_DB OWNER $MV_DB_USER;
 SQL
 }
 
-# Applies the migrations not yet applied, in lexical order, each in one
-# transaction together with its record in schema_migrations.
+# Applies the migrations not yet applied, in order, as the database owner
+# (scripts/mocaverse-migrate, the program the Debian package ships).
 migrate() {
-    local port=$1 f name applied
-    mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -c \
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())" \
-        2>&1 | grep -v 'already exists' || true
-    for f in "$MV_ROOT"/migrations/*.sql; do
-        name=$(basename "$f")
-        applied=$(mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -tAc \
-            "SELECT 1 FROM schema_migrations WHERE name = '$name'")
-        [ "$applied" = 1 ] && continue
-        mv_psql "$port" -U "$MV_DB_USER" -d "$MV_DB" -1 -f "$f" \
-            -c "INSERT INTO schema_migrations (name) VALUES ('$name')" \
-            || die "migration $name failed"
-        echo "applied $name"
-    done
+    "$MV_ROOT/scripts/mocaverse-migrate" --migrations "$MV_ROOT/migrations" \
+        "host=127.0.0.1 port=$1 dbname=$MV_DB user=$MV_DB_USER" ||
+        die "migrations failed"
 }
 
 # new_secret FILE BYTES: a random printable secret, kept if FILE exists.
