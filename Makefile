@@ -42,6 +42,7 @@ BROWSER_DEPS := $(BUILD)/browser/node_modules/.installed
 # make bench: helpers linked with the core code, and the pgbench scripts
 # generated from the SQL the module prepares (once include/mv_rewards_sql.h exists).
 BENCH_BIN := $(BUILD)/bench/mvbench
+BENCH_FLOOR := $(BUILD)/bench/.libs/mod_bench_floor.so
 BENCH_SQL := $(if $(wildcard include/mv_rewards_sql.h),$(BUILD)/bench/scan.pgbench $(BUILD)/bench/wallet.pgbench)
 
 .PHONY: all deps install run stop migrate test test-run unit integration console-test test-cluster bench \
@@ -206,8 +207,14 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	cd $(BUILD)/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
-bench: deps all $(BENCH_BIN) $(BENCH_SQL)
+bench: deps all $(BENCH_BIN) $(BENCH_SQL) $(BENCH_FLOOR) $(BUILD)/bench/sqlgen
 	@bench/run.sh
+
+# httpd's floor for make bench: a handler answering a constant.
+$(BENCH_FLOOR): bench/floor/mod_bench_floor.c
+	@mkdir -p $(BUILD)/bench
+	$(APXS) -c -o $(BUILD)/bench/mod_bench_floor.la $< >$(BUILD)/bench/floor.log 2>&1 || \
+	    { cat $(BUILD)/bench/floor.log; exit 1; }
 
 # The admin routes on a million users and ten million ledger rows
 # (docs/BENCHMARKS.md, "Admin routes at scale"); the data set is generated
@@ -229,11 +236,12 @@ $(BUILD)/bench/%.pgbench: $(BUILD)/bench/sqlgen
 clean:
 	rm -rf $(BUILD) $(BUILD).log .libs *.la *.lo *.slo *.o \
 	    src/*.lo src/*.slo src/*.o src/.libs src/core/*.lo src/core/*.slo \
-	    src/core/*.o src/core/.libs
+	    src/core/*.o src/core/.libs bench/floor/*.lo bench/floor/*.slo \
+	    bench/floor/*.o bench/floor/.libs
 
 # Every C source and header of the project, formatted by .clang-format.
 FORMAT_SRC = $(wildcard $(MODULE).c src/*.c src/*.h src/*/*.c src/*/*.h include/*.h \
-                 tests/*/*.c tests/*/*.h bench/*.c tools/*.c)
+                 tests/*/*.c tests/*/*.h bench/*.c bench/*/*.c tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRC)

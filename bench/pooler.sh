@@ -7,8 +7,9 @@
 # point at PgBouncer (plus MocaverseDBPooling transaction in that mode),
 # then the same wrk runs as the direct ones.  CPU time per request is
 # counted for httpd, PostgreSQL and PgBouncer apart (docs/SCALING.md uses
-# it).  Uses run.sh's T, H, URL, CONNS, SECS, SCAN_RANGE, wrk_run,
-# measured, log, sql and its result arrays.
+# it).  Uses run.sh's T, H, URL, CONNS, SECS, scan_coupons, wrk_run,
+# measured, log, sql and its result arrays (keyed "name#ROUND": these
+# runs are made once, as round ROUND).
 
 POOLER_MODES="session transaction"
 # Session pooling gives every client connection its own server connection
@@ -37,23 +38,16 @@ pooler_wrk() {
     local dir=$1 name=$2 b0; shift
     b0=$(pgbouncer_ticks "$dir")
     wrk_run "$@"
-    CPU_B[$name]=$(( $(pgbouncer_ticks "$dir") - b0 ))
+    CPU_B[$name#$ROUND]=$(( $(pgbouncer_ticks "$dir") - b0 ))
 }
 
-# bench_pooler SCAN_BASE: runs scan and wallet through PgBouncer in each
-# mode; scans take coupons numbered from SCAN_BASE (seeded here).
+# bench_pooler: runs scan and wallet through PgBouncer in each mode;
+# every scan run gets fresh coupons (scan_coupons).
 bench_pooler() {
-    local base=$1 mode pool dir port H URL
+    local mode pool dir port H URL
     want scan || want wallet || return 0
     POOLER_TRANSACTION_POOL=$(( CONNS + 2 ))
     command -v "$PGBOUNCER" >/dev/null || { NOTE[pooler]="no pgbouncer"; return 0; }
-    if want scan; then
-        sql -v first="$base" -v last=$(( base + 4 * SCAN_RANGE - 1 )) <<'SQL' >/dev/null ||
-INSERT INTO coupons (batch_id, token, points)
-SELECT 1, bench_token(k), 10 FROM generate_series(:first, :last) AS k;
-SQL
-            { NOTE[pooler]="seeding coupons failed"; return 1; }
-    fi
     for mode in $POOLER_MODES; do
         dir=$T/pgb-$mode
         pool=$POOLER_SESSION_POOL
@@ -70,16 +64,17 @@ SQL
         httpd_start "$H" || { NOTE[pooler]="httpd on PgBouncer did not start"; return 1; }
         URL=http://127.0.0.1:$port
         if want scan; then
-            WARM_OPTS=("base=$base")
-            RUN_OPTS=("base=$(( base + SCAN_RANGE ))")
-            pooler_wrk "$dir" "scan_pgb_$mode" / scan "tokens=$T/tokens" \
-                "device=$DEVICE" "gps=$GPS"
+            scan_coupons "scan_pgb_$mode"
+            WARM_OPTS=("coupons=$T/scan_pgb_$mode.warm.coupons")
+            RUN_OPTS=("coupons=$T/scan_pgb_$mode.run.coupons")
+            pooler_wrk "$dir" "scan_pgb_$mode" / scan \
+                "tokens=$T/tokens" "device=$DEVICE" "gps=$GPS" &&
+                scan_check "scan_pgb_$mode" "$OKS" "$CONNS"
             WARM_OPTS=(); RUN_OPTS=()
-            base=$(( base + 2 * SCAN_RANGE ))
         fi
         if want wallet; then
-            pooler_wrk "$dir" "wallet_pgb_$mode" / wallet "tokens=$T/tokens" \
-                "before=$BEFORE"
+            pooler_wrk "$dir" "wallet_pgb_$mode" / wallet \
+                "tokens=$T/tokens" "before=$BEFORE"
         fi
         httpd_stop "$H"
         pgbouncer_stop "$dir"
@@ -89,10 +84,11 @@ SQL
 # The report's section: direct and pooled runs side by side, with the CPU
 # time per request of each process.
 pooler_report() {
-    local route name label n
+    local route name label n k
     want scan || want wallet || return 0
     echo
-    echo "Through PgBouncer 1.18 (same run, same PostgreSQL; pool size:" \
+    echo "Through PgBouncer 1.18, once after the rounds, beside round $ROUND's" \
+         "direct runs (same PostgreSQL; pool size:" \
          "session $POOLER_SESSION_POOL, transaction $POOLER_TRANSACTION_POOL)," \
          "CPU time per request in microseconds:"
     echo
@@ -106,11 +102,12 @@ pooler_report() {
             *_transaction) label="PgBouncer, transaction pooling" ;;
             *) label="direct" ;;
             esac
-            n=$(awk -v r="${RPS[$name]:-0}" -v s="$SECS" 'BEGIN {printf "%.0f", r * s}')
+            k="$name#$ROUND"
+            n=$(awk -v r="${RPS[$k]:-0}" -v s="$SECS" 'BEGIN {printf "%.0f", r * s}')
             [ "${n:-0}" -gt 0 ] || { echo "| $route | $label | - | | | | | | |"; continue; }
-            awk -v r="$route" -v l="$label" -v rps="${RPS[$name]}" \
-                -v p50="${P50[$name]}" -v p99="${P99[$name]}" -v e="${ERRS[$name]}" \
-                -v h="${CPU_H[$name]}" -v p="${CPU_P[$name]}" -v b="${CPU_B[$name]:-}" \
+            awk -v r="$route" -v l="$label" -v rps="${RPS[$k]}" \
+                -v p50="${P50[$k]}" -v p99="${P99[$k]}" -v e="${ERRS[$k]}" \
+                -v h="${CPU_H[$k]}" -v p="${CPU_P[$k]}" -v b="${CPU_B[$k]:-}" \
                 -v n="$n" -v hz="$HZ" 'BEGIN {
                 f = 1e6 / hz / n
                 printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s | %.0f | %.0f | %s |\n",

@@ -5,15 +5,18 @@
  *
  *   sqlgen scan   > scan.pgbench     one redemption (MV_SQL_SCAN_REDEEM)
  *   sqlgen wallet > wallet.pgbench   one wallet page (MV_SQL_WALLET_PAGE)
+ *   sqlgen sql scan|scan_status|wallet   the statement's text alone, for
+ *                                    the Node comparison (bench/node)
  *
  * The statement text is printed unchanged, $1..$n included, followed by a
  * comment naming pgbench variables in parameter order: pgbench turns the
  * i-th ":name" of a command into "$i" and binds that variable to it, so
  * under -M prepared the server prepares the module's text (plus the
  * comment) and receives the same text parameters the module sends.  One
- * deviation, because pgbench has no string variables: the coupon token is
- * computed by the server from a per-client counter, bench_token($1)
- * (bench/seed.sql), instead of arriving as UUID text.
+ * deviation, because pgbench has no string variables: the coupon token (a
+ * random UUIDv4 that POST /coupons/generate made) is looked up by number
+ * in bench_tokens (bench/seed.sql) by a one-row subquery, instead of
+ * arriving as UUID text.
  *
  * Variables the scripts expect from pgbench -D: clients, users, base
  * (first coupon number), i=0 (the per-client counter), device, gps,
@@ -56,7 +59,7 @@ static const script scripts[] = {
      "\\set i :i + 1\n"
      "\\set uid random(1, :users)\n",
      {"k", "uid", "device", "gps"},
-     {"bench_token($1)", NULL, NULL, NULL}},
+     {"(SELECT token FROM bench_tokens WHERE n = $1)", NULL, NULL, NULL}},
     {"wallet",
      "MV_SQL_WALLET_PAGE",
      MV_SQL_WALLET_PAGE,
@@ -116,13 +119,32 @@ static int print_sql(const script *sc)
     return highest;
 }
 
+/* The statements the Node comparison runs, by name. */
+static const struct {
+    const char *name, *sql;
+} plain[] = {
+    {"scan", MV_SQL_SCAN_REDEEM},
+    {"scan_status", MV_SQL_SCAN_STATUS},
+    {"wallet", MV_SQL_WALLET_PAGE},
+};
+
 int main(int argc, char **argv)
 {
     size_t i;
     int j, highest;
 
+    if (argc == 3 && strcmp(argv[1], "sql") == 0) {
+        for (i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+            if (strcmp(argv[2], plain[i].name) == 0) {
+                printf("%s\n", plain[i].sql);
+                return 0;
+            }
+        }
+        fprintf(stderr, "sqlgen: unknown statement %s\n", argv[2]);
+        return 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: sqlgen scan|wallet\n");
+        fprintf(stderr, "usage: sqlgen scan|wallet|sql NAME\n");
         return 2;
     }
     for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjansson-dev libjwt-dev
 libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev postgresql
-postgresql-client curl wrk gcc make haproxy pgbouncer
+postgresql-client curl wrk jq gcc make haproxy pgbouncer
 clang libclang-rt-14-dev clang-format python3-yaml
 libjs-chart.js chromium nodejs"
 DEB_PACKAGES="debhelper dpkg-dev lintian git"

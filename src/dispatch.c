@@ -288,7 +288,7 @@ static int account_refused_or_reply(mv_req *q)
 {
     int active;
 
-    if (!q->user_id || q->is_admin) {
+    if (!q->user_id || q->is_admin || (q->route->flags & MV_ACCOUNT_CHECKED)) {
         return 0;
     }
     if ((active = mv_accounts_user_active(q)) < 0) {

@@ -170,6 +170,7 @@ static int scan(mv_req *q)
 }
 
 const mv_route mv_scan_routes[] = {
-    {"POST", "/scan", scan, MV_BEARER | MV_BODY | MV_IDEMPOTENT, MV_RL_SCAN},
+    {"POST", "/scan", scan,
+     MV_BEARER | MV_BODY | MV_IDEMPOTENT | MV_ACCOUNT_CHECKED, MV_RL_SCAN},
     {NULL, NULL, NULL, 0, MV_RL_NONE},
 };

@@ -11,14 +11,19 @@
 --   login    POST /auth/login-with-email, email= password=
 --   mix      the memory run: all of the above plus error paths, in turn,
 --            until count= responses (then wrk exits, see response())
--- Options: tokens=FILE ("ID TOKEN" lines from `mvbench tokens`),
--- threads=T (as given to wrk), base=K (first coupon number), device=,
--- gps= (scan body), before= (wallet query), count=N, donefile=PATH (mix),
--- email=, password= (login).
+-- Options: tokens=FILE ("ID TOKEN" lines: the access tokens that
+-- POST /auth/verify returned), threads=T (as given to wrk),
+-- coupons=FILE (one coupon token a line, as POST /coupons/generate made
+-- them), base=K (the first line of it to use), device=, gps= (scan body),
+-- before= (wallet query), count=N, donefile=PATH (mix, and scan when
+-- given: stop after N responses), seq=1 (scan: coupon k goes to user
+-- k mod users, so every user gets the same number), email=, password=
+-- (login).
 --
 -- done() prints one machine-readable line for bench/run.sh:
---   BENCH requests=N seconds=S rps=R p50_us=X p99_us=Y errors=E
--- where errors counts HTTP statuses >= 400 plus socket errors.
+--   BENCH requests=N seconds=S rps=R p50_us=X p99_us=Y errors=E ok=K
+-- where errors counts HTTP statuses >= 400 plus socket errors, and ok
+-- the responses below 400 (every success of these routes is a 200).
 
 local opt = {}
 local mode
@@ -34,10 +39,16 @@ function setup(thread)
     made = made + 1
 end
 
--- The coupon token of coupon number k, the same as bench_token(k) in
--- bench/seed.sql: a fixed prefix and k in the last 12 hex digits.
+-- Coupon tokens, read from coupons=: random UUIDv4 from the module.
+local coupons = {}
 local function coupon(k)
-    return string.format("00000000-0000-4000-8000-%012x", k)
+    return coupons[k] or "00000000-0000-4000-8000-000000000000"
+end
+
+local function load_coupons(path)
+    for line in io.lines(path) do
+        if #line > 0 then coupons[#coupons + 1] = line end
+    end
 end
 
 local function load_tokens(path)
@@ -60,10 +71,11 @@ function init(args)
     math.randomseed(os.time() * 100 + index)
     nthreads = tonumber(opt.threads or "1")
     if opt.tokens then load_tokens(opt.tokens) end
+    if opt.coupons then load_coupons(opt.coupons) end
     -- wrk decides after init whether the script is dynamic and whether it
     -- wants responses: keep its per-request work at the minimum needed.
     if mode == "get" then request = nil end
-    if mode ~= "mix" then response = nil end
+    if not opt.count then response = nil end
 end
 
 -- The user of a request: uniformly random, like pgbench's random(1, users)
@@ -86,16 +98,19 @@ local json = {["Content-Type"] = "application/json"}
 local function scan_request(n, keyed)
     -- Requests of all threads share one sequence: thread i takes
     -- base + i, base + i + T, ... so the coupons used are contiguous.
-    local k = tonumber(opt.base) + index + n * nthreads
+    -- Past the end of the list, a token no coupon has: a 404 counted
+    -- as an error, so a run that ran out of coupons shows it.
+    local k = tonumber(opt.base or "1") + index + n * nthreads
     local body = '{"token":"' .. coupon(k) .. '","deviceId":"' ..
                  opt.device .. '","gps":"' .. opt.gps .. '"}'
     local headers = json
     if keyed then
-        -- The coupon number makes the key unique across threads and runs.
+        -- The coupon's token makes the key unique across threads and runs.
         headers = {["Content-Type"] = "application/json",
-                   ["Idempotency-Key"] = "bench-" .. k}
+                   ["Idempotency-Key"] = "bench-" .. coupon(k)}
     end
-    return wrk.format("POST", "/scan", bearer(user(n), headers), body)
+    local u = opt.seq and users[k % #users + 1] or user(n)
+    return wrk.format("POST", "/scan", bearer(u, headers), body)
 end
 
 local function login_request()
@@ -150,7 +165,6 @@ end
 -- share of count, and the last thread to finish ends wrk at once (wrk
 -- would otherwise wait for the whole -d duration).
 function response(status, headers, body)
-    if mode ~= "mix" then return end
     answered = answered + 1
     if answered == math.ceil(tonumber(opt.count) / nthreads) then
         local f = io.open(opt.donefile, "a")
@@ -172,8 +186,9 @@ function done(summary, latency, requests)
     local e = summary.errors
     local seconds = summary.duration / 1e6
     io.write(string.format(
-        "BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d errors=%d\n",
+        "BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d errors=%d ok=%d\n",
         summary.requests, seconds, summary.requests / seconds,
         latency:percentile(50), latency:percentile(99),
-        e.status + e.connect + e.read + e.write + e.timeout))
+        e.status + e.connect + e.read + e.write + e.timeout,
+        summary.requests - e.status))
 end
