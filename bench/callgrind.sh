@@ -38,15 +38,7 @@ new_secret "$H/jwt.secret" 48
 new_secret "$H/admin.key" 24
 port=$(free_port)
 httpd_conf "$H" "$port" "$pgport" "$MV_ROOT/conf/bench.conf"
-cat >>"$H/httpd.conf" <<EOC
-LoadModule bench_floor_module $BIN/.libs/mod_bench_floor.so
-<Location "/floor">
-    SetHandler bench-floor
-</Location>
-<Location "/floor-walk">
-    SetHandler bench-floor
-</Location>
-EOC
+sed "s|@BIN@|$BIN|" "$MV_ROOT/bench/floor/floor.conf.in" >>"$H/httpd.conf"
 URL=http://127.0.0.1:$port
 uid=$(mv_psql "$pgport" -U "$MV_DB_USER" -d "$MV_DB" -tAc \
       "INSERT INTO users (email) VALUES ('cg@example.com') RETURNING id" | head -n 1)

@@ -128,15 +128,7 @@ fi
 # httpd's floor: a handler that answers a constant (bench/floor), at a
 # location claimed before the directory walk as the module's are, and at
 # one that is not.
-cat >>"$H/httpd.conf" <<EOF
-LoadModule bench_floor_module $BIN/.libs/mod_bench_floor.so
-<Location "/floor">
-    SetHandler bench-floor
-</Location>
-<Location "/floor-walk">
-    SetHandler bench-floor
-</Location>
-EOF
+sed "s|@BIN@|$BIN|" "$MV_ROOT/bench/floor/floor.conf.in" >>"$H/httpd.conf"
 httpd_start "$H" || die "httpd did not start"
 URL=http://127.0.0.1:$port
 
